@@ -1,0 +1,36 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './embedded/embedded-postgres.launcher.js';
+
+/**
+ * The PostgreSQL server the app talks to: the one named by DATABASE_URL, or,
+ * when that is unset, an embedded server started here and stopped on shutdown,
+ * so that `npm start` needs nothing installed.
+ */
+export class DatabaseServer implements OnApplicationShutdown {
+  private static readonly logger = new Logger('Database');
+
+  private constructor(
+    readonly url: string,
+    private readonly embedded?: RunningEmbeddedPostgres,
+  ) {}
+
+  static async resolve(settings: { databaseUrl?: string; dataDir: string }): Promise<DatabaseServer> {
+    if (settings.databaseUrl) return new DatabaseServer(settings.databaseUrl);
+    DatabaseServer.logger.log(`DATABASE_URL is unset: starting embedded PostgreSQL in ${settings.dataDir}`);
+    const embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, logger: DatabaseServer.logger });
+    return new DatabaseServer(embedded.url, embedded);
+  }
+
+  get isEmbedded(): boolean {
+    return this.embedded !== undefined;
+  }
+
+  // Runs after TypeORM has closed its pool (Nest shuts the importing module's
+  // providers down first), so no pooled client sees the server go away.
+  async onApplicationShutdown(): Promise<void> {
+    if (this.embedded) {
+      await this.embedded.stop();
+      DatabaseServer.logger.log('Embedded PostgreSQL stopped');
+    }
+  }
+}

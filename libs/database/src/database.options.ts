@@ -1,0 +1,39 @@
+import type { DataSourceOptions } from 'typeorm';
+import { CreateMessages1764072000000 } from './migrations/1764072000000-CreateMessages.js';
+
+/** Every migration, in order. Listed explicitly so a build never depends on file globs. */
+export const MIGRATIONS = [CreateMessages1764072000000];
+
+export interface DatabaseConnectionSettings {
+  url: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  applicationName?: string;
+}
+
+/**
+ * The one place that turns settings into TypeORM options, shared by the app,
+ * the TypeORM CLI data source and the test setup. Schema changes only ever go
+ * through MIGRATIONS: `synchronize` stays off everywhere.
+ */
+export function buildDataSourceOptions(settings: DatabaseConnectionSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    // Few connections on purpose: PostgreSQL slows down with more busy
+    // connections than cores, so requests queue in the pool instead.
+    poolSize: settings.poolSize,
+    applicationName: settings.applicationName ?? 'sms-service',
+    extra: {
+      statement_timeout: settings.statementTimeoutMs,
+      // Fail fast when the server is unreachable so the API can answer 503
+      // instead of holding the request.
+      connectionTimeoutMillis: 3_000,
+      idleTimeoutMillis: 30_000,
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from './database-server.js';
+export * from './database.module.js';
+export * from './database.options.js';
+export * from './migrate.js';

@@ -1,0 +1,85 @@
+import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import { ErrorBody } from '@app/common';
+import { ConversationDto, ConversationQueryDto, SmsAcceptedDto } from './dto/conversation.dto.js';
+import { SmsEventDto } from './dto/sms-event.dto.js';
+import { MessagesService } from './messages.service.js';
+import type { RecordOutcome } from './messages.types.js';
+
+const SENT_BODY = { message: 'SMS sent successfully' } as const;
+const RECEIVED_BODY = { message: 'SMS received successfully' } as const;
+
+/** Errors every recording endpoint can answer with. */
+const RecordingErrors = () =>
+  applyDecorators(
+    ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid field, malformed JSON or array body' }),
+    ApiConflictResponse({ type: ErrorBody, description: 'The uuid is stored with other content or another event time' }),
+    ApiPayloadTooLargeResponse({ type: ErrorBody, description: 'Body over 64 KB' }),
+    ApiUnsupportedMediaTypeResponse({ type: ErrorBody, description: 'Body is not application/json' }),
+    ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Database unreachable: nothing stored; see Retry-After' }),
+  );
+
+@ApiTags('messages')
+@Controller()
+export class MessagesController {
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  @Post('send-sms')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: "Record that a phone sent an SMS (the sender's report)" })
+  @ApiCreatedResponse({ type: SmsAcceptedDto, description: 'First time this event is recorded' })
+  @ApiOkResponse({ type: SmsAcceptedDto, description: 'The identical event was already recorded' })
+  @RecordingErrors()
+  async sendSms(@Body() event: SmsEventDto, @Res({ passthrough: true }) response: unknown) {
+    this.replyStatus(response, await this.messages.record('sent', event));
+    return SENT_BODY;
+  }
+
+  @Post('receive-sms')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: "Record that a phone received an SMS (the receiver's report)" })
+  @ApiCreatedResponse({ type: SmsAcceptedDto, description: 'First time this event is recorded' })
+  @ApiOkResponse({ type: SmsAcceptedDto, description: 'The identical event was already recorded' })
+  @RecordingErrors()
+  async receiveSms(@Body() event: SmsEventDto, @Res({ passthrough: true }) response: unknown) {
+    this.replyStatus(response, await this.messages.record('received', event));
+    return RECEIVED_BODY;
+  }
+
+  @Get('get-conversation/:phone_number')
+  @ApiOperation({
+    summary: 'Every message in which a number takes part, oldest first',
+    description:
+      'Returns the newest `limit` messages, oldest first. An unknown number gets an empty list.',
+  })
+  @ApiParam({ name: 'phone_number', example: '+12025550143' })
+  @ApiOkResponse({ type: ConversationDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a phone number, or a bad limit' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody })
+  async getConversation(
+    @Param('phone_number') phoneNumber: string,
+    @Query() query: ConversationQueryDto,
+  ): Promise<ConversationDto> {
+    return { messages: await this.messages.getConversation(phoneNumber, query.limit) };
+  }
+
+  /** A replayed event is not new: 200 instead of 201, same body. */
+  private replyStatus(response: unknown, outcome: RecordOutcome): void {
+    if (outcome === 'replayed') this.adapterHost.httpAdapter.status(response, HttpStatus.OK);
+  }
+}

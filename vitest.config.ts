@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// One `npm test` runs every level: unit and controller specs next to the code,
+// and the end-to-end suites in test/ against a real PostgreSQL (embedded unless
+// DATABASE_URL is set, see test/setup/global-setup.ts).
+export default defineConfig({
+  resolve: { tsconfigPaths: true },
+  test: {
+    globals: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e-spec.ts'],
+          globalSetup: ['test/setup/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
