@@ -46,75 +46,154 @@ describe('Messaging (e2e)', () => {
       const me = randomPhone();
       const friend = randomPhone();
       const other = randomPhone();
-      const first = buildSmsEvent({ senderPhone: me, receiverPhone: friend, timestamp: 1_700_000_100, messageText: 'hi' });
-      const second = buildSmsEvent({ senderPhone: friend, receiverPhone: me, timestamp: 1_700_000_200, messageText: 'hey 👋' });
-      const third = buildSmsEvent({ senderPhone: other, receiverPhone: me, timestamp: 1_700_000_300, messageText: 'yo' });
+      const first = buildSmsEvent({
+        senderPhone: me,
+        receiverPhone: friend,
+        timestamp: 1_700_000_100,
+        messageText: 'hi',
+      });
+      const second = buildSmsEvent({
+        senderPhone: friend,
+        receiverPhone: me,
+        timestamp: 1_700_000_200,
+        messageText: 'hey 👋',
+      });
+      const third = buildSmsEvent({
+        senderPhone: other,
+        receiverPhone: me,
+        timestamp: 1_700_000_300,
+        messageText: 'yo',
+      });
       await api().post('/api/send-sms').send(third).expect(201);
       await api().post('/api/receive-sms').send(second).expect(201);
       await api().post('/api/send-sms').send(first).expect(201);
 
-      const response = await fetch(`${testApp.baseUrl}/api/get-conversation/${encodeURIComponent(me)}`);
+      const response = await fetch(
+        `${testApp.baseUrl}/api/get-conversation/${encodeURIComponent(me)}`,
+      );
       expect(response.status).toBe(200);
       expect(await response.text()).toBe(
         JSON.stringify({
           messages: [
-            { phone_number: friend, message_text: 'hi', timestamp: 1_700_000_100, direction: 'sent' },
-            { phone_number: friend, message_text: 'hey 👋', timestamp: 1_700_000_200, direction: 'received' },
-            { phone_number: other, message_text: 'yo', timestamp: 1_700_000_300, direction: 'received' },
+            {
+              phone_number: friend,
+              message_text: 'hi',
+              timestamp: 1_700_000_100,
+              direction: 'sent',
+            },
+            {
+              phone_number: friend,
+              message_text: 'hey 👋',
+              timestamp: 1_700_000_200,
+              direction: 'received',
+            },
+            {
+              phone_number: other,
+              message_text: 'yo',
+              timestamp: 1_700_000_300,
+              direction: 'received',
+            },
           ],
         }),
       );
     });
 
     it('answers an unknown number with 200 and an empty list', async () => {
-      const response = await api().get(`/api/get-conversation/${encodeURIComponent(randomPhone())}`).expect(200);
+      const response = await api()
+        .get(`/api/get-conversation/${encodeURIComponent(randomPhone())}`)
+        .expect(200);
       expect(response.text).toBe('{"messages":[]}');
     });
 
     it('breaks timestamp ties stably and bounds the answer by limit (newest, still oldest first)', async () => {
       const me = randomPhone();
       const events = Array.from({ length: 6 }, (_, index) =>
-        buildSmsEvent({ senderPhone: me, receiverPhone: randomPhone(), timestamp: 1_700_000_000 + (index < 3 ? 0 : index), messageText: `m${index}` }),
+        buildSmsEvent({
+          senderPhone: me,
+          receiverPhone: randomPhone(),
+          timestamp: 1_700_000_000 + (index < 3 ? 0 : index),
+          messageText: `m${index}`,
+        }),
       );
       for (const event of events) await api().post('/api/send-sms').send(event).expect(201);
 
-      const all = (await api().get(`/api/get-conversation/${encodeURIComponent(me)}`).expect(200)).body.messages;
-      const again = (await api().get(`/api/get-conversation/${encodeURIComponent(me)}`).expect(200)).body.messages;
+      const all = (
+        await api()
+          .get(`/api/get-conversation/${encodeURIComponent(me)}`)
+          .expect(200)
+      ).body.messages;
+      const again = (
+        await api()
+          .get(`/api/get-conversation/${encodeURIComponent(me)}`)
+          .expect(200)
+      ).body.messages;
       expect(all).toEqual(again);
-      expect(all.map((m: { timestamp: number }) => m.timestamp)).toEqual([...all.map((m: { timestamp: number }) => m.timestamp)].sort());
+      expect(all.map((m: { timestamp: number }) => m.timestamp)).toEqual(
+        [...all.map((m: { timestamp: number }) => m.timestamp)].sort(),
+      );
       // Same-second messages come in uuid order.
-      const tied = events.slice(0, 3).sort((a, b) => (a.uuid < b.uuid ? -1 : 1)).map((e) => e.messageText);
+      const tied = events
+        .slice(0, 3)
+        .sort((a, b) => (a.uuid < b.uuid ? -1 : 1))
+        .map((e) => e.messageText);
       expect(all.slice(0, 3).map((m: { message_text: string }) => m.message_text)).toEqual(tied);
 
-      const limited = await api().get(`/api/get-conversation/${encodeURIComponent(me)}?limit=2`).expect(200);
-      expect(limited.body.messages.map((m: { message_text: string }) => m.message_text)).toEqual(['m4', 'm5']);
+      const limited = await api()
+        .get(`/api/get-conversation/${encodeURIComponent(me)}?limit=2`)
+        .expect(200);
+      expect(limited.body.messages.map((m: { message_text: string }) => m.message_text)).toEqual([
+        'm4',
+        'm5',
+      ]);
     });
   });
 
   describe('phone numbers', () => {
     it('stores E.164 whatever the format, and finds the conversation by any format', async () => {
-      const event = buildSmsEvent({ senderPhone: '+1 (202) 555-0143', receiverPhone: '202.555.0199' });
+      const event = buildSmsEvent({
+        senderPhone: '+1 (202) 555-0143',
+        receiverPhone: '202.555.0199',
+      });
       await api().post('/api/send-sms').send(event).expect(201);
       const row = await storedRow(event.uuid);
       expect(row.sender_phone).toBe('+12025550143');
       expect(row.receiver_phone).toBe('+12025550199');
 
       for (const format of ['12025550199', '+12025550199', '(202) 555-0199']) {
-        const response = await api().get(`/api/get-conversation/${encodeURIComponent(format)}`).expect(200);
+        const response = await api()
+          .get(`/api/get-conversation/${encodeURIComponent(format)}`)
+          .expect(200);
         expect(response.body.messages).toContainEqual(
-          expect.objectContaining({ phone_number: '+12025550143', message_text: event.messageText, direction: 'received' }),
+          expect.objectContaining({
+            phone_number: '+12025550143',
+            message_text: event.messageText,
+            direction: 'received',
+          }),
         );
       }
     });
 
     it('keeps an alphanumeric sender ID (upper-cased) and a short code as given on receive-sms', async () => {
       const me = randomPhone();
-      const fromBank = buildSmsEvent({ senderPhone: 'AcmeBank', receiverPhone: me, timestamp: 1_700_000_001 });
-      const fromShortCode = buildSmsEvent({ senderPhone: '72345', receiverPhone: me, timestamp: 1_700_000_002 });
+      const fromBank = buildSmsEvent({
+        senderPhone: 'AcmeBank',
+        receiverPhone: me,
+        timestamp: 1_700_000_001,
+      });
+      const fromShortCode = buildSmsEvent({
+        senderPhone: '72345',
+        receiverPhone: me,
+        timestamp: 1_700_000_002,
+      });
       await api().post('/api/receive-sms').send(fromBank).expect(201);
       await api().post('/api/receive-sms').send(fromShortCode).expect(201);
-      const response = await api().get(`/api/get-conversation/${encodeURIComponent(me)}`).expect(200);
-      expect(response.body.messages.map((m: { phone_number: string }) => m.phone_number)).toEqual(['ACMEBANK', '72345']);
+      const response = await api()
+        .get(`/api/get-conversation/${encodeURIComponent(me)}`)
+        .expect(200);
+      expect(response.body.messages.map((m: { phone_number: string }) => m.phone_number)).toEqual([
+        'ACMEBANK',
+        '72345',
+      ]);
     });
 
     it.each([
@@ -151,7 +230,10 @@ describe('Messaging (e2e)', () => {
       const event = buildSmsEvent();
       await api().post('/api/send-sms').send(event).expect(201);
       expect(await storedRow(event.uuid)).toMatchObject({ received_at: null });
-      await api().post('/api/receive-sms').send({ ...event, timestamp: event.timestamp + 3 }).expect(201);
+      await api()
+        .post('/api/receive-sms')
+        .send({ ...event, timestamp: event.timestamp + 3 })
+        .expect(201);
       const row = await storedRow(event.uuid);
       expect(row.sent_at.getTime() / 1000).toBe(event.timestamp);
       expect(row.received_at.getTime() / 1000).toBe(event.timestamp + 3);
@@ -180,7 +262,10 @@ describe('Messaging (e2e)', () => {
     it('treats a differently formatted but equal number as the same event', async () => {
       const event = buildSmsEvent({ senderPhone: '+12025550143' });
       await api().post('/api/send-sms').send(event).expect(201);
-      await api().post('/api/send-sms').send({ ...event, senderPhone: '(202) 555-0143' }).expect(200);
+      await api()
+        .post('/api/send-sms')
+        .send({ ...event, senderPhone: '(202) 555-0143' })
+        .expect(200);
     });
 
     it.each([
@@ -192,7 +277,10 @@ describe('Messaging (e2e)', () => {
       const event = buildSmsEvent();
       await api().post('/api/send-sms').send(event).expect(201);
       const before = await storedRow(event.uuid);
-      const response = await api().post('/api/send-sms').send({ ...event, ...change }).expect(409);
+      const response = await api()
+        .post('/api/send-sms')
+        .send({ ...event, ...change })
+        .expect(409);
       expect(response.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
       expect(response.body.details).toContainEqual(expect.objectContaining({ field }));
       expect(await storedRow(event.uuid)).toEqual(before);
@@ -201,7 +289,10 @@ describe('Messaging (e2e)', () => {
     it('refuses a receipt whose content differs from the stored send', async () => {
       const event = buildSmsEvent();
       await api().post('/api/send-sms').send(event).expect(201);
-      await api().post('/api/receive-sms').send({ ...event, messageText: 'tampered' }).expect(409);
+      await api()
+        .post('/api/receive-sms')
+        .send({ ...event, messageText: 'tampered' })
+        .expect(409);
       expect((await storedRow(event.uuid)).received_at).toBeNull();
     });
 
@@ -240,7 +331,7 @@ describe('Messaging (e2e)', () => {
 
   describe('bad input', () => {
     it.each([
-      ["an SQL fragment", "'; DROP TABLE messages;--"],
+      ['an SQL fragment', "'; DROP TABLE messages;--"],
       ['a path traversal', '../../etc/passwd'],
       ['5000 characters', '1'.repeat(5000)],
       ['a NUL byte', '+1202555\u00000143'],
@@ -253,7 +344,9 @@ describe('Messaging (e2e)', () => {
       const body = await response.json();
       expect(body).toMatchObject({ statusCode: response.status });
       expect(typeof body.message).toBe('string');
-      expect((await db.query('SELECT to_regclass($1) AS t', ['messages'])).rows[0].t).toBe('messages');
+      expect((await db.query('SELECT to_regclass($1) AS t', ['messages'])).rows[0].t).toBe(
+        'messages',
+      );
     });
 
     it('rejects a bad event without a partial write', async () => {

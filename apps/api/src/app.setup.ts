@@ -11,12 +11,18 @@ import type { EnvironmentVariables } from './config/environment.js';
 export const JSON_BODY_LIMIT = '64kb';
 
 /** Builds the whole app, configured exactly as in production; e2e tests use it too. */
-export async function createApp(options: AppModuleOptions & { logger?: false } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(options), new ExpressAdapter(), {
-    bodyParser: false,
-    bufferLogs: options.logger !== false,
-    logger: options.logger === false ? false : undefined,
-  });
+export async function createApp(
+  options: AppModuleOptions & { logger?: false } = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(options),
+    new ExpressAdapter(),
+    {
+      bodyParser: false,
+      bufferLogs: options.logger !== false,
+      logger: options.logger === false ? false : undefined,
+    },
+  );
   // ETag hashing costs CPU on every response and buys nothing for an API
   // whose answers change constantly; x-powered-by only helps attackers.
   app.set('etag', false);

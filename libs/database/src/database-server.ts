@@ -1,12 +1,15 @@
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { startEmbeddedPostgres, type RunningEmbeddedPostgres } from './embedded/embedded-postgres.launcher.js';
+import { Logger } from '@nestjs/common';
+import {
+  startEmbeddedPostgres,
+  type RunningEmbeddedPostgres,
+} from './embedded/embedded-postgres.launcher.js';
 
 /**
  * The PostgreSQL server the app talks to: the one named by DATABASE_URL, or,
  * when that is unset, an embedded server started here and stopped on shutdown,
  * so that `npm start` needs nothing installed.
  */
-export class DatabaseServer implements OnApplicationShutdown {
+export class DatabaseServer {
   private static readonly logger = new Logger('Database');
 
   private constructor(
@@ -14,10 +17,18 @@ export class DatabaseServer implements OnApplicationShutdown {
     private readonly embedded?: RunningEmbeddedPostgres,
   ) {}
 
-  static async resolve(settings: { databaseUrl?: string; dataDir: string }): Promise<DatabaseServer> {
+  static async resolve(settings: {
+    databaseUrl?: string;
+    dataDir: string;
+  }): Promise<DatabaseServer> {
     if (settings.databaseUrl) return new DatabaseServer(settings.databaseUrl);
-    DatabaseServer.logger.log(`DATABASE_URL is unset: starting embedded PostgreSQL in ${settings.dataDir}`);
-    const embedded = await startEmbeddedPostgres({ dataDir: settings.dataDir, logger: DatabaseServer.logger });
+    DatabaseServer.logger.log(
+      `DATABASE_URL is unset: starting embedded PostgreSQL in ${settings.dataDir}`,
+    );
+    const embedded = await startEmbeddedPostgres({
+      dataDir: settings.dataDir,
+      logger: DatabaseServer.logger,
+    });
     return new DatabaseServer(embedded.url, embedded);
   }
 
@@ -25,9 +36,8 @@ export class DatabaseServer implements OnApplicationShutdown {
     return this.embedded !== undefined;
   }
 
-  // Runs after TypeORM has closed its pool (Nest shuts the importing module's
-  // providers down first), so no pooled client sees the server go away.
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops the embedded server, if this process started one. Call after the pool is closed. */
+  async stop(): Promise<void> {
     if (this.embedded) {
       await this.embedded.stop();
       DatabaseServer.logger.log('Embedded PostgreSQL stopped');

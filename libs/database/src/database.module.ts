@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -11,6 +11,23 @@ import { runMigrationsLocked } from './migrate.js';
 export const PG_POOL = Symbol('PG_POOL');
 
 const logger = new Logger('Database');
+
+/**
+ * Closes the pool before stopping an embedded server. Nest gives no order
+ * between two modules' shutdown hooks, so one hook does both, in order.
+ */
+@Injectable()
+class DatabaseShutdown implements OnApplicationShutdown {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly server: DatabaseServer,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.server.stop();
+  }
+}
 
 @Module({
   imports: [ConfigModule],
@@ -32,6 +49,7 @@ class DatabaseServerModule {}
 @Global()
 @Module({
   imports: [
+    DatabaseServerModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
       inject: [ConfigService, DatabaseServer],
@@ -48,13 +66,15 @@ class DatabaseServerModule {}
         const dataSource = await new DataSource(options!).initialize();
         // An idle pooled client whose server goes away (restart, failover)
         // emits 'error' on the pool; unhandled, that would crash the process.
-        poolOf(dataSource).on('error', (error) => logger.warn(`Idle database connection lost: ${error.message}`));
+        poolOf(dataSource).on('error', (error) =>
+          logger.warn(`Idle database connection lost: ${error.message}`),
+        );
         await runMigrationsLocked(dataSource);
         return dataSource;
       },
     }),
   ],
-  providers: [{ provide: PG_POOL, inject: [DataSource], useFactory: poolOf }],
+  providers: [{ provide: PG_POOL, inject: [DataSource], useFactory: poolOf }, DatabaseShutdown],
   exports: [PG_POOL],
 })
 export class DatabaseModule {}

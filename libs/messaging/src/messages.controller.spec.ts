@@ -21,7 +21,10 @@ describe('MessagesController', () => {
       controllers: [MessagesController],
       providers: [{ provide: MessagesService, useValue: service }],
     }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), { bodyParser: false, logger: false });
+    app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), {
+      bodyParser: false,
+      logger: false,
+    });
     app.useBodyParser('json', { limit: '64kb' });
     configureHttpPipeline(app);
     await app.init();
@@ -53,7 +56,9 @@ describe('MessagesController', () => {
   });
 
   it('strips unknown fields before the service sees them', async () => {
-    await post('send-sms').send({ ...buildSmsEvent(), admin: true }).expect(201);
+    await post('send-sms')
+      .send({ ...buildSmsEvent(), admin: true })
+      .expect(201);
     expect(service.record.mock.calls[0][1]).not.toHaveProperty('admin');
   });
 
@@ -70,33 +75,62 @@ describe('MessagesController', () => {
     ['a text over 1600 characters', { messageText: 'x'.repeat(1601) }, 'messageText'],
     ['a 33-character phone', { senderPhone: '1'.repeat(33) }, 'senderPhone'],
   ])('rejects %s with 400 naming the field', async (_, override, field) => {
-    const response = await post('send-sms').send(buildSmsEvent(override as object)).expect(400);
+    const response = await post('send-sms')
+      .send(buildSmsEvent(override as object))
+      .expect(400);
     expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-    expect(response.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    expect(response.body.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field })]),
+    );
     expect(response.body.message).toContain(field);
     expect(service.record).not.toHaveBeenCalled();
   });
 
   it('says when a timestamp looks like milliseconds', async () => {
-    const response = await post('send-sms').send(buildSmsEvent({ timestamp: Date.now() })).expect(400);
+    const response = await post('send-sms')
+      .send(buildSmsEvent({ timestamp: Date.now() }))
+      .expect(400);
     expect(response.body.message).toMatch(/milliseconds/);
   });
 
   it('accepts 1600 characters of emoji (counted as characters, not UTF-16 units)', async () => {
-    await post('send-sms').send(buildSmsEvent({ messageText: '😀'.repeat(1600) })).expect(201);
+    await post('send-sms')
+      .send(buildSmsEvent({ messageText: '😀'.repeat(1600) }))
+      .expect(201);
   });
 
   it.each([
-    ['malformed JSON', (r: request.Test) => r.set('Content-Type', 'application/json').send('{"uuid": '), 400],
+    [
+      'malformed JSON',
+      (r: request.Test) => r.set('Content-Type', 'application/json').send('{"uuid": '),
+      400,
+    ],
     ['a JSON array', (r: request.Test) => r.send([buildSmsEvent()]), 400],
-    ['a JSON string', (r: request.Test) => r.set('Content-Type', 'application/json').send('"hello"'), 400],
-    ['a text/plain body', (r: request.Test) => r.set('Content-Type', 'text/plain').send('hello'), 415],
+    [
+      'a JSON string',
+      (r: request.Test) => r.set('Content-Type', 'application/json').send('"hello"'),
+      400,
+    ],
+    [
+      'a text/plain body',
+      (r: request.Test) => r.set('Content-Type', 'text/plain').send('hello'),
+      415,
+    ],
     ['a form body', (r: request.Test) => r.type('form').send({ uuid: 'x' }), 415],
-    ['a body over 64 KB', (r: request.Test) => r.send({ ...buildSmsEvent(), padding: 'x'.repeat(70_000) }), 413],
+    [
+      'a body over 64 KB',
+      (r: request.Test) => r.send({ ...buildSmsEvent(), padding: 'x'.repeat(70_000) }),
+      413,
+    ],
   ])('rejects %s in the common error shape', async (_, send, status) => {
     const response = await send(post('send-sms')).expect(status);
     expect(response.headers['content-type']).toMatch(/application\/json/);
-    expect(Object.keys(response.body).sort()).toEqual(['details', 'error', 'message', 'statusCode']);
+    expect(Object.keys(response.body).sort()).toEqual([
+      'details',
+      'error',
+      'message',
+      'statusCode',
+    ]);
     expect(response.body.statusCode).toBe(status);
     expect(JSON.stringify(response.body)).not.toMatch(/at .*\.js:\d+/);
     expect(service.record).not.toHaveBeenCalled();
@@ -110,7 +144,9 @@ describe('MessagesController', () => {
       .get('/api/get-conversation/+12025550143?limit=5')
       .expect(200);
     expect(response.body).toEqual({
-      messages: [{ phone_number: '+12025550178', message_text: 'hi', timestamp: 1, direction: 'sent' }],
+      messages: [
+        { phone_number: '+12025550178', message_text: 'hi', timestamp: 1, direction: 'sent' },
+      ],
     });
     expect(service.getConversation).toHaveBeenCalledWith('+12025550143', 5);
   });

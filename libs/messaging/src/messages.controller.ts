@@ -1,4 +1,15 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   ApiBadRequestResponse,
@@ -24,11 +35,23 @@ const RECEIVED_BODY = { message: 'SMS received successfully' } as const;
 /** Errors every recording endpoint can answer with. */
 const RecordingErrors = () =>
   applyDecorators(
-    ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid field, malformed JSON or array body' }),
-    ApiConflictResponse({ type: ErrorBody, description: 'The uuid is stored with other content or another event time' }),
+    ApiBadRequestResponse({
+      type: ErrorBody,
+      description: 'Invalid field, malformed JSON or array body',
+    }),
+    ApiConflictResponse({
+      type: ErrorBody,
+      description: 'The uuid is stored with other content or another event time',
+    }),
     ApiPayloadTooLargeResponse({ type: ErrorBody, description: 'Body over 64 KB' }),
-    ApiUnsupportedMediaTypeResponse({ type: ErrorBody, description: 'Body is not application/json' }),
-    ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Database unreachable: nothing stored; see Retry-After' }),
+    ApiUnsupportedMediaTypeResponse({
+      type: ErrorBody,
+      description: 'Body is not application/json',
+    }),
+    ApiServiceUnavailableResponse({
+      type: ErrorBody,
+      description: 'Database unreachable: nothing stored; see Retry-After',
+    }),
   );
 
 @ApiTags('messages')

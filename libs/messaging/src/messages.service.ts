@@ -48,7 +48,10 @@ export class MessagesService {
     const stored = await this.repository.findEvents(event.uuid);
     if (!stored) {
       // Only reachable if the row vanished between the two statements.
-      throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, 'The message changed while it was recorded; retry');
+      throw new ApiException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'The message changed while it was recorded; retry',
+      );
     }
     const conflict = conflictFor(event, stored);
     if (conflict) throw conflict;
@@ -104,13 +107,17 @@ export class MessagesService {
 
   private parseParty(value: string, field: string, accept: PartyKind[]): string {
     const parsed = parsePartyAddress(value, { defaultCountry: this.defaultCountry, accept });
-    if ('problem' in parsed) throw ApiException.field(HttpStatus.BAD_REQUEST, field, parsed.problem);
+    if ('problem' in parsed)
+      throw ApiException.field(HttpStatus.BAD_REQUEST, field, parsed.problem);
     return parsed.value;
   }
 }
 
 /** Why a stored message refuses this event; undefined when the event is a replay. */
-export function conflictFor(event: SmsEvent, stored: StoredMessageEvents): ApiException | undefined {
+export function conflictFor(
+  event: SmsEvent,
+  stored: StoredMessageEvents,
+): ApiException | undefined {
   const mismatched = (['senderPhone', 'receiverPhone', 'text'] as const).filter(
     (field) => stored[field] !== event[field],
   );

@@ -16,7 +16,10 @@ export type RecordOutcome =
   | 'replayed';
 
 /** Which kinds of party each event accepts in each role. */
-export const ACCEPTED_PARTIES: Record<SmsEventKind, { sender: PartyKind[]; receiver: PartyKind[] }> = {
+export const ACCEPTED_PARTIES: Record<
+  SmsEventKind,
+  { sender: PartyKind[]; receiver: PartyKind[] }
+> = {
   // A phone sends from its own number, to a number or a short code ("STOP" to 12345).
   sent: { sender: ['phone'], receiver: ['phone', 'shortCode'] },
   // A phone receives on its own number, from anything a carrier delivers.

@@ -19,7 +19,11 @@ describe('GlobalExceptionFilter', () => {
 
   it("joins Nest's message arrays into one sentence", () => {
     const { body } = render(new BadRequestException(['a is wrong', 'b is wrong']));
-    expect(body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'a is wrong; b is wrong' });
+    expect(body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'a is wrong; b is wrong',
+    });
   });
 
   it('maps a unique violation to 409', () => {
@@ -28,7 +32,10 @@ describe('GlobalExceptionFilter', () => {
   });
 
   it.each([
-    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    ],
     ['an admin shutdown', Object.assign(new Error('terminating connection'), { code: '57P01' })],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],

@@ -49,7 +49,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   toErrorResponse(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
     if (exception instanceof ApiException) {
-      return { body: errorBody(exception.getStatus(), exception.message, exception.details), headers: {} };
+      return {
+        body: errorBody(exception.getStatus(), exception.message, exception.details),
+        headers: {},
+      };
     }
     if (exception instanceof HttpException) {
       // The Express adapter wraps body-parser errors; their cause says what failed.
@@ -82,13 +85,20 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       (exception as Error)?.stack,
     );
     return {
-      body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, `Internal server error (error id ${errorId})`),
+      body: errorBody(
+        HttpStatus.INTERNAL_SERVER_ERROR,
+        `Internal server error (error id ${errorId})`,
+      ),
       headers: {},
     };
   }
 }
 
-export function errorBody(statusCode: number, message: string, details?: ErrorBody['details']): ErrorBody {
+export function errorBody(
+  statusCode: number,
+  message: string,
+  details?: ErrorBody['details'],
+): ErrorBody {
   return {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',
@@ -135,6 +145,11 @@ function fromPlatformError(exception: unknown): ErrorBody | undefined {
       ]);
     default:
       // Other client errors the platform raises itself (e.g. a malformed URL).
-      return errorBody(status, error?.expose === false ? (STATUS_CODES[status] ?? 'Error') : (error?.message ?? 'Bad request'));
+      return errorBody(
+        status,
+        error?.expose === false
+          ? (STATUS_CODES[status] ?? 'Error')
+          : (error?.message ?? 'Bad request'),
+      );
   }
 }

@@ -1,4 +1,8 @@
-import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import {
+  registerDecorator,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
 
 const SECONDS_PER_DAY = 86_400;
 /** Unix seconds reach 1e11 only in the year 5138; a value past it is milliseconds. */
@@ -6,13 +10,15 @@ const MILLISECONDS_THRESHOLD = 1e11;
 
 /** Why `value` is not a usable unix-seconds timestamp, or undefined when it is. */
 export function unixSecondsProblem(value: unknown, now = Date.now()): string | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number of unix seconds';
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return 'must be a number of unix seconds';
   if (!Number.isInteger(value)) return 'must be a whole number of unix seconds';
   if (value < 0) return 'must not be negative';
   if (value >= MILLISECONDS_THRESHOLD) {
     return 'looks like milliseconds; send unix seconds (milliseconds / 1000)';
   }
-  if (value > Math.floor(now / 1000) + SECONDS_PER_DAY) return 'must not be more than a day in the future';
+  if (value > Math.floor(now / 1000) + SECONDS_PER_DAY)
+    return 'must not be more than a day in the future';
   return undefined;
 }
 
@@ -36,7 +42,11 @@ export function IsUnixSeconds(options?: ValidationOptions): PropertyDecorator {
  * Length in Unicode code points, as PostgreSQL's char_length counts, so that
  * an emoji is one character both here and in the database constraint.
  */
-export function HasCodePointLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+export function HasCodePointLength(
+  min: number,
+  max: number,
+  options?: ValidationOptions,
+): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name: 'hasCodePointLength',

@@ -28,11 +28,14 @@ afterEach(async () => {
   );
 });
 
-function spyLogger(): EmbeddedPostgresLogger & Record<keyof EmbeddedPostgresLogger, Mock> {
-  return { log: vi.fn(), warn: vi.fn(), error: vi.fn() };
+function spyLogger() {
+  const logger = {
+    log: vi.fn<(msg: string) => void>(),
+    warn: vi.fn<(msg: string) => void>(),
+    error: vi.fn<(msg: string) => void>(),
+  };
+  return logger satisfies EmbeddedPostgresLogger;
 }
-
-type Mock = ReturnType<typeof vi.fn>;
 
 /** mkdtemp makes 0700 folders; open it up so the cluster can stay inside, as for ./.data. */
 async function tempDataDir(): Promise<string> {
@@ -119,7 +122,10 @@ describe('startEmbeddedPostgres', () => {
     const dataDir = await tempDataDir();
     const logger = spyLogger();
     const first = await start({ dataDir, logger });
-    await query(first.url, "CREATE TABLE survivors (name text); INSERT INTO survivors VALUES ('x')");
+    await query(
+      first.url,
+      "CREATE TABLE survivors (name text); INSERT INTO survivors VALUES ('x')",
+    );
     await first.stop();
 
     // Stand-in for the app: a Node process owning a postmaster on the same cluster. It
@@ -139,18 +145,28 @@ postmaster.on('exit', (code, signal) => console.log('exited ' + (signal ?? code)
 `,
     );
     const ids = isRoot
-      ? ['-u', '-g'].map((flag) => execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
+      ? ['-u', '-g'].map((flag) =>
+          execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim(),
+        )
       : [];
     const owner = spawn(
       process.execPath,
-      [script, join(first.binariesDir, 'bin', 'postgres'), first.clusterDir, String(await freePort()), ...ids],
+      [
+        script,
+        join(first.binariesDir, 'bin', 'postgres'),
+        first.clusterDir,
+        String(await freePort()),
+        ...ids,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     children.push(owner);
     const ownerSays = (word: string) =>
       new Promise<string>((resolve, reject) => {
         const onData = (chunk: Buffer) => {
-          const line = String(chunk).split('\n').find((l) => l.startsWith(word));
+          const line = String(chunk)
+            .split('\n')
+            .find((l) => l.startsWith(word));
           if (line) {
             owner.stdout?.off('data', onData);
             resolve(line.slice(word.length + 1));

