@@ -10,6 +10,7 @@ import {
 } from '@app/common';
 import { type ConversationMessageDto, DEFAULT_CONVERSATION_LIMIT } from './dto/conversation.dto.js';
 import type { SmsEventDto } from './dto/sms-event.dto.js';
+import { MessageEvents } from './message-events.js';
 import { MessagesRepository } from './messages.repository.js';
 import {
   ACCEPTED_PARTIES,
@@ -30,6 +31,7 @@ export class MessagesService {
 
   constructor(
     private readonly repository: MessagesRepository,
+    private readonly events: MessageEvents,
     config: ConfigService,
   ) {
     this.defaultCountry = config.get<CountryCode>('DEFAULT_COUNTRY') ?? 'US';
@@ -42,6 +44,19 @@ export class MessagesService {
    */
   async record(kind: SmsEventKind, dto: SmsEventDto): Promise<RecordOutcome> {
     const event = this.toEvent(kind, dto);
+    const outcome = await this.store(event);
+    this.events.publish({
+      kind,
+      outcome: outcome instanceof ApiException ? 'conflict' : outcome,
+      uuid: event.uuid,
+      senderPhone: event.senderPhone,
+      receiverPhone: event.receiverPhone,
+    });
+    if (outcome instanceof ApiException) throw outcome;
+    return outcome;
+  }
+
+  private async store(event: SmsEvent): Promise<RecordOutcome | ApiException> {
     const { written, inserted } = await this.repository.recordEvent(event);
     if (written) return inserted ? 'created' : 'merged';
 
@@ -53,9 +68,7 @@ export class MessagesService {
         'The message changed while it was recorded; retry',
       );
     }
-    const conflict = conflictFor(event, stored);
-    if (conflict) throw conflict;
-    return 'replayed';
+    return conflictFor(event, stored) ?? 'replayed';
   }
 
   /** Newest `limit` messages of `phone`, oldest first, seen from `phone`. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { MessageEvents } from './message-events.js';
 import { Message } from './message.entity.js';
 import { MessagesController } from './messages.controller.js';
 import { MessagesRepository } from './messages.repository.js';
@@ -8,7 +9,7 @@ import { MessagesService } from './messages.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Message])],
   controllers: [MessagesController],
-  providers: [MessagesService, MessagesRepository],
-  exports: [MessagesService],
+  providers: [MessagesService, MessagesRepository, MessageEvents],
+  exports: [MessagesService, MessageEvents],
 })
 export class MessagingModule {}
