@@ -8,3 +8,4 @@ export * from './sms/sms-encoding.js';
 export * from './validation/validation.pipe.js';
 export * from './validation/validators.js';
 export * from './http/http-pipeline.js';
+export * from './pagination/cursor.js';

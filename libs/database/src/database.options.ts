@@ -1,8 +1,9 @@
 import type { DataSourceOptions } from 'typeorm';
 import { CreateMessages1764072000000 } from './migrations/1764072000000-CreateMessages.js';
+import { CreateConversations1764073000000 } from './migrations/1764073000000-CreateConversations.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
-export const MIGRATIONS = [CreateMessages1764072000000];
+export const MIGRATIONS = [CreateMessages1764072000000, CreateConversations1764073000000];
 
 export interface DatabaseConnectionSettings {
   url: string;

@@ -8,15 +8,14 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { SmsEncoding } from '@app/common';
+import type { MessageStatus } from './messages.types.js';
 
-/** Where a message stands, derived from which of its two events are known. */
-export type MessageStatus = 'sent' | 'received' | 'delivered';
-
-/** Mirrors migration CreateMessages1764072000000; the migration is the source of truth. */
+/** Mirrors the migrations (CreateMessages, CreateConversations), which are the source of truth. */
 @Entity({ name: 'messages' })
 @Check('CHK_messages_has_event', '"sent_at" IS NOT NULL OR "received_at" IS NOT NULL')
 @Index('IDX_messages_sender_time', ['senderPhone', 'occurredAt', 'uuid'])
 @Index('IDX_messages_receiver_time', ['receiverPhone', 'occurredAt', 'uuid'])
+@Index('IDX_messages_thread_time', ['partyLow', 'partyHigh', 'occurredAt', 'uuid'])
 export class Message {
   @PrimaryColumn('uuid')
   uuid: string;
@@ -42,15 +41,31 @@ export class Message {
   @Column({ name: 'received_at', type: 'timestamptz', nullable: true })
   receivedAt: Date | null;
 
+  /** The first reported event's time; a message's fixed place in its threads. */
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt: Date;
+
   @Column({
-    name: 'occurred_at',
-    type: 'timestamptz',
+    name: 'party_low',
+    type: 'varchar',
+    length: 32,
     generatedType: 'STORED',
-    asExpression: 'COALESCE("sent_at", "received_at")',
+    asExpression: 'LEAST("sender_phone", "receiver_phone")',
     insert: false,
     update: false,
   })
-  occurredAt: Date;
+  partyLow: string;
+
+  @Column({
+    name: 'party_high',
+    type: 'varchar',
+    length: 32,
+    generatedType: 'STORED',
+    asExpression: 'GREATEST("sender_phone", "receiver_phone")',
+    insert: false,
+    update: false,
+  })
+  partyHigh: string;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
@@ -59,7 +74,11 @@ export class Message {
   updatedAt: Date;
 }
 
-export function messageStatus(message: Pick<Message, 'sentAt' | 'receivedAt'>): MessageStatus {
-  if (message.sentAt && message.receivedAt) return 'delivered';
-  return message.sentAt ? 'sent' : 'received';
+/** Where a message stands, derived from which of its two events are known. */
+export function messageStatus(message: {
+  sentAt: Date | number | null;
+  receivedAt: Date | number | null;
+}): MessageStatus {
+  if (message.sentAt !== null && message.receivedAt !== null) return 'delivered';
+  return message.sentAt !== null ? 'sent' : 'received';
 }

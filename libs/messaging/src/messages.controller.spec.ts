@@ -34,7 +34,7 @@ describe('MessagesController', () => {
   beforeEach(() => {
     vi.resetAllMocks();
     service.record.mockResolvedValue('created');
-    service.getConversation.mockResolvedValue([]);
+    service.getConversation.mockResolvedValue({ messages: [] });
   });
 
   const post = (path: string) => request(app.getHttpServer()).post(`/api/${path}`);
@@ -137,9 +137,11 @@ describe('MessagesController', () => {
   });
 
   it('passes the path number and the limit to the service', async () => {
-    service.getConversation.mockResolvedValue([
-      { phone_number: '+12025550178', message_text: 'hi', timestamp: 1, direction: 'sent' },
-    ]);
+    service.getConversation.mockResolvedValue({
+      messages: [
+        { phone_number: '+12025550178', message_text: 'hi', timestamp: 1, direction: 'sent' },
+      ],
+    });
     const response = await request(app.getHttpServer())
       .get('/api/get-conversation/+12025550143?limit=5')
       .expect(200);
@@ -148,12 +150,12 @@ describe('MessagesController', () => {
         { phone_number: '+12025550178', message_text: 'hi', timestamp: 1, direction: 'sent' },
       ],
     });
-    expect(service.getConversation).toHaveBeenCalledWith('+12025550143', 5);
+    expect(service.getConversation).toHaveBeenCalledWith('+12025550143', { limit: 5 });
   });
 
   it('defaults the limit to 100', async () => {
     await request(app.getHttpServer()).get('/api/get-conversation/+12025550143').expect(200);
-    expect(service.getConversation).toHaveBeenCalledWith('+12025550143', 100);
+    expect(service.getConversation).toHaveBeenCalledWith('+12025550143', { limit: 100 });
   });
 
   it.each(['0', '1001', 'abc', '2.5'])('rejects limit=%s with 400', async (limit) => {

@@ -94,11 +94,11 @@ export class MessagesController {
   @ApiOkResponse({ type: ConversationDto })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a phone number, or a bad limit' })
   @ApiServiceUnavailableResponse({ type: ErrorBody })
-  async getConversation(
+  getConversation(
     @Param('phone_number') phoneNumber: string,
     @Query() query: ConversationQueryDto,
   ): Promise<ConversationDto> {
-    return { messages: await this.messages.getConversation(phoneNumber, query.limit) };
+    return this.messages.getConversation(phoneNumber, query);
   }
 
   /** A replayed event is not new: 200 instead of 201, same body. */

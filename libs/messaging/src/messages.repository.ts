@@ -2,108 +2,260 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
 import type {
-  ConversationRow,
+  ConversationSummaryRow,
+  MessagePosition,
+  MessageRow,
   SmsEvent,
-  SmsEventKind,
   StoredMessageEvents,
+  StoreResult,
 } from './messages.types.js';
 
-/**
- * Records an event in one statement: a new uuid inserts; a known uuid whose
- * other event is still missing gets that timestamp, but only when sender,
- * receiver and text match. Anything else leaves the row untouched and returns
- * nothing, so the caller reads the row to tell a replay from a conflict.
- * The uniqueness of the uuid is the database's to enforce, not a read-then-write.
- */
-function recordEventSql(column: 'sent_at' | 'received_at'): string {
-  return `
-    INSERT INTO messages (uuid, sender_phone, receiver_phone, text, encoding, segments, ${column})
-    VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))
-    ON CONFLICT (uuid) DO UPDATE
-      SET ${column} = EXCLUDED.${column}, updated_at = now()
-      WHERE messages.${column} IS NULL
-        AND messages.sender_phone = EXCLUDED.sender_phone
-        AND messages.receiver_phone = EXCLUDED.receiver_phone
-        AND messages.text = EXCLUDED.text
-    RETURNING (xmax = 0) AS inserted`;
-}
+/** Where a listing starts when the client sends no cursor: after everything. */
+const NEWEST: MessagePosition = { time: Infinity, uuid: '00000000-0000-0000-0000-000000000000' };
 
-const RECORD_EVENT: Record<SmsEventKind, { name: string; text: string }> = {
-  sent: { name: 'messages_record_sent', text: recordEventSql('sent_at') },
-  received: { name: 'messages_record_received', text: recordEventSql('received_at') },
+const MESSAGE_COLUMNS = `
+  m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
+  m.text, m.encoding, m.segments,
+  extract(epoch FROM m.sent_at)::float8 AS "sentAt",
+  extract(epoch FROM m.received_at)::float8 AS "receivedAt",
+  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt",
+  m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
+
+/**
+ * Records a batch of events (one for send-sms/receive-sms, up to 1000 for an
+ * import; at most one per uuid) in one statement, so a message and both
+ * parties' thread summaries commit together:
+ * - a new uuid inserts the message;
+ * - a known uuid gets the event's timestamp only if that event is missing and
+ *   sender, receiver and text match (the other side's report);
+ * - anything else leaves the row alone and returns nothing for it, and the
+ *   caller reads the row to tell a replay from a conflict.
+ * Each new message adds one to both parties' summaries. Rows are written in
+ * key order, so concurrent batches lock in the same order and cannot deadlock.
+ */
+const RECORD_EVENTS = {
+  name: 'messages_record_events',
+  text: `
+    WITH input AS (
+      SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[],
+                           $6::int2[], $7::float8[], $8::text[])
+        AS t(uuid, sender_phone, receiver_phone, text, encoding, segments, at, kind)
+    ),
+    upsert AS (
+      INSERT INTO messages AS m
+        (uuid, sender_phone, receiver_phone, text, encoding, segments, sent_at, received_at, occurred_at)
+      SELECT uuid, sender_phone, receiver_phone, text, encoding, segments,
+             CASE WHEN kind = 'sent' THEN to_timestamp(at) END,
+             CASE WHEN kind = 'received' THEN to_timestamp(at) END,
+             to_timestamp(at)
+      FROM input ORDER BY uuid
+      ON CONFLICT (uuid) DO UPDATE
+        SET sent_at = COALESCE(m.sent_at, EXCLUDED.sent_at),
+            received_at = COALESCE(m.received_at, EXCLUDED.received_at),
+            updated_at = now()
+        WHERE m.sender_phone = EXCLUDED.sender_phone
+          AND m.receiver_phone = EXCLUDED.receiver_phone
+          AND m.text = EXCLUDED.text
+          AND ((m.sent_at IS NULL AND EXCLUDED.sent_at IS NOT NULL)
+            OR (m.received_at IS NULL AND EXCLUDED.received_at IS NOT NULL))
+      RETURNING m.uuid, m.sender_phone, m.receiver_phone, m.occurred_at, (m.xmax = 0) AS inserted
+    ),
+    sides AS (
+      SELECT sender_phone AS owner, receiver_phone AS counterpart, uuid, occurred_at FROM upsert WHERE inserted
+      UNION
+      SELECT receiver_phone, sender_phone, uuid, occurred_at FROM upsert WHERE inserted
+    ),
+    summaries AS (
+      INSERT INTO conversations AS c
+        (owner_phone, counterpart_phone, last_message_uuid, last_occurred_at, message_count)
+      SELECT owner, counterpart, (array_agg(uuid ORDER BY occurred_at DESC, uuid DESC))[1],
+             max(occurred_at), count(*)
+      FROM sides GROUP BY owner, counterpart ORDER BY owner, counterpart
+      ON CONFLICT (owner_phone, counterpart_phone) DO UPDATE
+        SET message_count = c.message_count + EXCLUDED.message_count,
+            last_message_uuid = CASE
+              WHEN (EXCLUDED.last_occurred_at, EXCLUDED.last_message_uuid) > (c.last_occurred_at, c.last_message_uuid)
+              THEN EXCLUDED.last_message_uuid ELSE c.last_message_uuid END,
+            last_occurred_at = GREATEST(c.last_occurred_at, EXCLUDED.last_occurred_at),
+            updated_at = now()
+    )
+    SELECT uuid::text AS uuid, inserted FROM upsert`,
 };
 
 const FIND_EVENTS = {
   name: 'messages_find_events',
   text: `
-    SELECT sender_phone AS "senderPhone", receiver_phone AS "receiverPhone", text,
+    SELECT uuid::text AS uuid, sender_phone AS "senderPhone", receiver_phone AS "receiverPhone", text,
            extract(epoch FROM sent_at)::float8 AS "sentAt",
            extract(epoch FROM received_at)::float8 AS "receivedAt"
-    FROM messages WHERE uuid = $1`,
+    FROM messages WHERE uuid = ANY($1::uuid[])`,
 };
 
 /**
- * The newest messages in which $1 takes part: one index range scan per side
- * (sender, receiver), each stopping after $2 rows, merged. A message to
- * oneself is taken from the sender side only.
+ * A page of the messages in which $1 takes part, newest first, before the
+ * position ($3, $4): one index range scan per side (sender, receiver), each
+ * stopping after $2 rows, merged. A message to oneself comes from the sender
+ * side only.
  */
 const FIND_CONVERSATION = {
   name: 'messages_find_conversation',
   text: `
-    SELECT uuid, sender_phone AS "senderPhone", receiver_phone AS "receiverPhone", text,
-           extract(epoch FROM occurred_at)::float8 AS "occurredAt"
-    FROM (
-      (SELECT uuid, sender_phone, receiver_phone, text, occurred_at FROM messages
-        WHERE sender_phone = $1
+    SELECT ${MESSAGE_COLUMNS} FROM (
+      (SELECT * FROM messages
+        WHERE sender_phone = $1 AND (occurred_at, uuid) < (to_timestamp($3), $4::uuid)
         ORDER BY occurred_at DESC, uuid DESC LIMIT $2)
       UNION ALL
-      (SELECT uuid, sender_phone, receiver_phone, text, occurred_at FROM messages
+      (SELECT * FROM messages
         WHERE receiver_phone = $1 AND sender_phone <> $1
+          AND (occurred_at, uuid) < (to_timestamp($3), $4::uuid)
         ORDER BY occurred_at DESC, uuid DESC LIMIT $2)
-    ) AS newest
-    ORDER BY occurred_at DESC, uuid DESC
+    ) AS m
+    ORDER BY m.occurred_at DESC, m.uuid DESC
     LIMIT $2`,
 };
 
+/** A page of one two-party thread, newest first: one range scan of the thread index. */
+const FIND_THREAD = {
+  name: 'messages_find_thread',
+  text: `
+    SELECT ${MESSAGE_COLUMNS} FROM messages AS m
+    WHERE m.party_low = LEAST($1::varchar, $2::varchar)
+      AND m.party_high = GREATEST($1::varchar, $2::varchar)
+      AND (m.occurred_at, m.uuid) < (to_timestamp($3), $4::uuid)
+      AND m.occurred_at >= to_timestamp($5) AND m.occurred_at <= to_timestamp($6)
+    ORDER BY m.occurred_at DESC, m.uuid DESC
+    LIMIT $7`,
+};
+
+/** A page of a party's thread summaries, most recent activity first. */
+const FIND_CONVERSATIONS = {
+  name: 'conversations_find_by_owner',
+  text: `
+    SELECT c.counterpart_phone AS counterpart, c.message_count AS "messageCount",
+           extract(epoch FROM c.last_occurred_at)::float8 AS "lastOccurredAt",
+           ${MESSAGE_COLUMNS}
+    FROM conversations AS c
+    JOIN messages AS m ON m.uuid = c.last_message_uuid
+    WHERE c.owner_phone = $1
+      AND (c.last_occurred_at, c.counterpart_phone) < (to_timestamp($2), $3::varchar)
+    ORDER BY c.last_occurred_at DESC, c.counterpart_phone DESC
+    LIMIT $4`,
+};
+
+const FIND_MESSAGE = {
+  name: 'messages_find_one',
+  text: `SELECT ${MESSAGE_COLUMNS} FROM messages AS m WHERE m.uuid = $1::uuid`,
+};
+
+/** The read statements, for the EXPLAIN test that proves they stay index scans. */
+export const READ_STATEMENTS = { FIND_CONVERSATION, FIND_THREAD, FIND_CONVERSATIONS, FIND_MESSAGE };
+
 /**
- * Storage for messages. The hot paths run as named prepared statements on the
- * pool TypeORM manages: TypeORM sends unnamed statements, so PostgreSQL would
- * parse and plan each call again. Schema and migrations stay with TypeORM.
+ * Storage for messages and thread summaries. The statements run as named
+ * prepared statements on the pool TypeORM manages: TypeORM sends unnamed
+ * statements, so PostgreSQL would parse and plan every call. Schema and
+ * migrations stay with TypeORM.
  */
 @Injectable()
 export class MessagesRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** True when a row was written (new message or merged event). */
-  async recordEvent(event: SmsEvent): Promise<{ written: boolean; inserted: boolean }> {
-    const statement = RECORD_EVENT[event.kind];
-    const result = await this.pool.query<{ inserted: boolean }>({
-      ...statement,
+  /**
+   * Stores events whose uuids are distinct; returns a result per event, in
+   * order. Events it did not write come with the row as stored.
+   */
+  async recordEvents(events: readonly SmsEvent[]): Promise<StoreResult[]> {
+    if (events.length === 0) return [];
+    const written = await this.pool.query<{ uuid: string; inserted: boolean }>({
+      ...RECORD_EVENTS,
       values: [
-        event.uuid,
-        event.senderPhone,
-        event.receiverPhone,
-        event.text,
-        event.encoding,
-        event.segments,
-        event.timestamp,
+        events.map((event) => event.uuid),
+        events.map((event) => event.senderPhone),
+        events.map((event) => event.receiverPhone),
+        events.map((event) => event.text),
+        events.map((event) => event.encoding),
+        events.map((event) => event.segments),
+        events.map((event) => event.timestamp),
+        events.map((event) => event.kind),
       ],
     });
-    const row = result.rows[0];
-    return { written: row !== undefined, inserted: row?.inserted ?? false };
+    const writes = new Map(written.rows.map((row) => [row.uuid, row.inserted]));
+    const untouched = events.filter((event) => !writes.has(event.uuid)).map((event) => event.uuid);
+    const stored = new Map(
+      (await this.findEvents(untouched)).map((row) => [row.uuid, row] as const),
+    );
+    return events.map((event): StoreResult => {
+      const inserted = writes.get(event.uuid);
+      if (inserted !== undefined) return { outcome: inserted ? 'created' : 'merged' };
+      const row = stored.get(event.uuid);
+      // Rows are never deleted, so an untouched uuid is always there.
+      if (!row) throw new Error(`Message ${event.uuid} vanished while it was recorded`);
+      return { outcome: 'unchanged', stored: row };
+    });
   }
 
-  async findEvents(uuid: string): Promise<StoredMessageEvents | undefined> {
-    const result = await this.pool.query<StoredMessageEvents>({ ...FIND_EVENTS, values: [uuid] });
-    return result.rows[0];
+  private async findEvents(uuids: string[]): Promise<StoredMessageEvents[]> {
+    if (uuids.length === 0) return [];
+    const result = await this.pool.query<StoredMessageEvents>({ ...FIND_EVENTS, values: [uuids] });
+    return result.rows;
   }
 
   /** Newest first. */
-  async findConversation(party: string, limit: number): Promise<ConversationRow[]> {
-    const result = await this.pool.query<ConversationRow>({
+  async findConversation(
+    party: string,
+    limit: number,
+    before: MessagePosition = NEWEST,
+  ): Promise<MessageRow[]> {
+    const result = await this.pool.query<MessageRow>({
       ...FIND_CONVERSATION,
-      values: [party, limit],
+      values: [party, limit, before.time, before.uuid],
     });
     return result.rows;
+  }
+
+  /** Newest first, optionally within [since, until] (unix seconds). */
+  async findThread(
+    party: string,
+    counterpart: string,
+    limit: number,
+    options: { before?: MessagePosition; since?: number; until?: number } = {},
+  ): Promise<MessageRow[]> {
+    const before = options.before ?? NEWEST;
+    const result = await this.pool.query<MessageRow>({
+      ...FIND_THREAD,
+      values: [
+        party,
+        counterpart,
+        before.time,
+        before.uuid,
+        options.since ?? -Infinity,
+        options.until ?? Infinity,
+        limit,
+      ],
+    });
+    return result.rows;
+  }
+
+  /** Most recent activity first, before (time, counterpart). */
+  async findConversations(
+    owner: string,
+    limit: number,
+    before?: { time: number; counterpart: string },
+  ): Promise<ConversationSummaryRow[]> {
+    const result = await this.pool.query<Omit<ConversationSummaryRow, 'lastMessage'> & MessageRow>({
+      ...FIND_CONVERSATIONS,
+      values: [owner, before?.time ?? Infinity, before?.counterpart ?? '', limit],
+    });
+    return result.rows.map(({ counterpart, messageCount, lastOccurredAt, ...lastMessage }) => ({
+      counterpart,
+      messageCount,
+      lastOccurredAt,
+      lastMessage,
+    }));
+  }
+
+  async findMessage(uuid: string): Promise<MessageRow | undefined> {
+    const result = await this.pool.query<MessageRow>({ ...FIND_MESSAGE, values: [uuid] });
+    return result.rows[0];
   }
 }

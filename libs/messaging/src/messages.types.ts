@@ -1,10 +1,13 @@
-import type { PartyKind } from '@app/common';
+import type { PartyKind, SmsEncoding } from '@app/common';
 
 /** The two events of a message's life, reported by `send-sms` and `receive-sms`. */
 export type SmsEventKind = 'sent' | 'received';
 
 /** Seen from one party: did that number send the message or receive it? */
 export type MessageDirection = 'sent' | 'received';
+
+/** Where a message stands, derived from which of its two events are known. */
+export type MessageStatus = 'sent' | 'received' | 'delivered';
 
 /** What recording one event did to the store. */
 export type RecordOutcome =
@@ -26,6 +29,9 @@ export const ACCEPTED_PARTIES: Record<
   received: { sender: ['phone', 'shortCode', 'senderId'], receiver: ['phone'] },
 };
 
+/** Every kind of party, for looking up a conversation. */
+export const ANY_PARTY: PartyKind[] = ['phone', 'shortCode', 'senderId'];
+
 /** A normalized event, ready to store. */
 export interface SmsEvent {
   kind: SmsEventKind;
@@ -33,14 +39,19 @@ export interface SmsEvent {
   senderPhone: string;
   receiverPhone: string;
   text: string;
-  encoding: 'GSM-7' | 'UCS-2';
+  encoding: SmsEncoding;
   segments: number;
   /** Unix seconds. */
   timestamp: number;
 }
 
-/** The stored fields that decide whether an event replays, merges or conflicts. */
+/** What the store did with one event of a batch; `stored` is set when it did nothing. */
+export type StoreResult =
+  { outcome: 'created' | 'merged' } | { outcome: 'unchanged'; stored: StoredMessageEvents };
+
+/** The stored fields that decide whether an event replays or conflicts. */
 export interface StoredMessageEvents {
+  uuid: string;
   senderPhone: string;
   receiverPhone: string;
   text: string;
@@ -48,11 +59,31 @@ export interface StoredMessageEvents {
   receivedAt: number | null;
 }
 
-export interface ConversationRow {
+/** A stored message; times in unix seconds except the server's own timestamps. */
+export interface MessageRow {
   uuid: string;
   senderPhone: string;
   receiverPhone: string;
   text: string;
-  /** Unix seconds. */
+  encoding: SmsEncoding;
+  segments: number;
+  sentAt: number | null;
+  receivedAt: number | null;
   occurredAt: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One row of a party's thread list, with its newest message. */
+export interface ConversationSummaryRow {
+  counterpart: string;
+  messageCount: number;
+  lastOccurredAt: number;
+  lastMessage: MessageRow;
+}
+
+/** A keyset position: before this (time, uuid). */
+export interface MessagePosition {
+  time: number;
+  uuid: string;
 }

@@ -4,7 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * One row per message, keyed by the client's uuid. `send-sms` and
  * `receive-sms` are two events of the same message, so each fills its own
  * timestamp column. `occurred_at` is the message's place in a conversation:
- * the send time when known, else the receipt time.
+ * the time of the first event reported, never changed afterwards, so that a
+ * cursor into a conversation stays valid while the other event arrives.
  */
 export class CreateMessages1764072000000 implements MigrationInterface {
   name = 'CreateMessages1764072000000';
@@ -20,7 +21,7 @@ export class CreateMessages1764072000000 implements MigrationInterface {
         "segments" smallint NOT NULL,
         "sent_at" timestamptz,
         "received_at" timestamptz,
-        "occurred_at" timestamptz GENERATED ALWAYS AS (COALESCE("sent_at", "received_at")) STORED,
+        "occurred_at" timestamptz NOT NULL,
         "created_at" timestamptz NOT NULL DEFAULT now(),
         "updated_at" timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT "CHK_messages_has_event" CHECK ("sent_at" IS NOT NULL OR "received_at" IS NOT NULL),

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { MessageDirection } from '../messages.types.js';
 
 export const DEFAULT_CONVERSATION_LIMIT = 100;
@@ -16,6 +16,12 @@ export class ConversationQueryDto {
   @Min(1)
   @Max(MAX_CONVERSATION_LIMIT)
   limit?: number = DEFAULT_CONVERSATION_LIMIT;
+
+  /** The `nextCursor` of a previous answer: the messages before it come next. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  before?: string;
 }
 
 /** One message as seen from the requested number. */
@@ -33,6 +39,8 @@ export class ConversationMessageDto {
 export class ConversationDto {
   /** Oldest first. */
   messages: ConversationMessageDto[];
+  /** Present when older messages exist: pass it as `before` to get them. */
+  nextCursor?: string;
 }
 
 export class SmsAcceptedDto {

@@ -1,0 +1,51 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorBody } from '@app/common';
+import {
+  ConversationsPageDto,
+  ConversationsQueryDto,
+  ThreadPageDto,
+  ThreadQueryDto,
+} from './dto/conversations.dto.js';
+import { MessagesService } from './messages.service.js';
+
+@ApiTags('conversations')
+@ApiBadRequestResponse({ type: ErrorBody, description: 'Not a phone number, bad limit or cursor' })
+@ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Database unreachable' })
+@Controller('phones/:phone/conversations')
+export class ConversationsController {
+  constructor(private readonly messages: MessagesService) {}
+
+  @Get()
+  @ApiOperation({ summary: "A number's threads, most recent activity first (cursor-paged)" })
+  @ApiParam({ name: 'phone', example: '+12025550143' })
+  @ApiOkResponse({ type: ConversationsPageDto })
+  listConversations(
+    @Param('phone') phone: string,
+    @Query() query: ConversationsQueryDto,
+  ): Promise<ConversationsPageDto> {
+    return this.messages.listConversations(phone, query);
+  }
+
+  @Get(':counterpart/messages')
+  @ApiOperation({
+    summary: 'One two-party thread: newest page first, oldest first within a page',
+  })
+  @ApiParam({ name: 'phone', example: '+12025550143' })
+  @ApiParam({ name: 'counterpart', example: '+12025550178' })
+  @ApiOkResponse({ type: ThreadPageDto })
+  getThread(
+    @Param('phone') phone: string,
+    @Param('counterpart') counterpart: string,
+    @Query() query: ThreadQueryDto,
+  ): Promise<ThreadPageDto> {
+    return this.messages.getThread(phone, counterpart, query);
+  }
+}
