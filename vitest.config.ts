@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
     globals: true,
+    // Nest's decorators need the Reflect metadata API before any module loads.
+    setupFiles: ['reflect-metadata'],
     projects: [
       {
         extends: true,
