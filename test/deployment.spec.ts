@@ -138,3 +138,15 @@ describe('.env.example', () => {
     expect(listed.toSorted()).toEqual(ENVIRONMENT_VARIABLE_NAMES.toSorted());
   });
 });
+
+describe('README.md', () => {
+  it('documents every variable in its configuration table', () => {
+    const tableRows = readFileSync('README.md', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('|'));
+    const missing = ENVIRONMENT_VARIABLE_NAMES.filter(
+      (name) => !tableRows.some((row) => row.includes(`\`${name}\``)),
+    );
+    expect(missing).toEqual([]);
+  });
+});

@@ -17,8 +17,14 @@ export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
+/**
+ * Reads the raw string: implicit conversion would already have turned any
+ * non-empty string, 'false' included, into true.
+ */
+const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
+  const raw = obj[key];
+  return raw === 'true' || raw === true ? true : raw === 'false' || raw === false ? false : raw;
+};
 
 /**
  * Every environment variable the app reads. `.env.example`, the README's
