@@ -28,6 +28,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // The page in a real Chromium (/usr/bin/chromium): `npm run test:browser`,
+        // left out of `npm test` so that it needs nothing but Node.js.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.browser-spec.ts'],
+          globalSetup: ['test/setup/global-setup.ts', 'test/browser/build-page.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

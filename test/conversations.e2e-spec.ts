@@ -14,7 +14,8 @@ interface ThreadMessage {
 describe('Conversations at scale (e2e)', () => {
   let testApp: TestApp;
   let db: Client;
-  const api = () => request(testApp.baseUrl);
+  const api = () =>
+    request.agent(testApp.baseUrl).set('Authorization', `Bearer ${testApp.adminKey}`);
   const path = (phone: string) => encodeURIComponent(phone);
 
   beforeAll(async () => {

@@ -7,7 +7,9 @@ import { startTestApp, type TestApp } from './setup/test-app.js';
 describe('Messaging (e2e)', () => {
   let testApp: TestApp;
   let db: Client;
-  const api = () => request(testApp.baseUrl);
+  /** Every request carries the admin key; authorization has its own suite (security.e2e-spec.ts). */
+  const authorization = () => ({ Authorization: `Bearer ${testApp.adminKey}` });
+  const api = () => request.agent(testApp.baseUrl).set(authorization());
 
   beforeAll(async () => {
     testApp = await startTestApp();
@@ -29,7 +31,7 @@ describe('Messaging (e2e)', () => {
     it('send-sms answers 201 {"message": "SMS sent successfully"}', async () => {
       const response = await fetch(`${testApp.baseUrl}/api/send-sms`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...authorization() },
         body: JSON.stringify(buildSmsEvent()),
       });
       expect(response.status).toBe(201);
@@ -70,6 +72,7 @@ describe('Messaging (e2e)', () => {
 
       const response = await fetch(
         `${testApp.baseUrl}/api/get-conversation/${encodeURIComponent(me)}`,
+        { headers: authorization() },
       );
       expect(response.status).toBe(200);
       expect(await response.text()).toBe(
@@ -302,7 +305,7 @@ describe('Messaging (e2e)', () => {
         Array.from({ length: 50 }, () =>
           fetch(`${testApp.baseUrl}/api/send-sms`, {
             method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
+            headers: { 'Content-Type': 'application/json', ...authorization() },
             body: JSON.stringify(event),
           }).then((response) => response.status),
         ),
@@ -320,7 +323,7 @@ describe('Messaging (e2e)', () => {
         events.map((event, index) =>
           fetch(`${testApp.baseUrl}/api/${index % 2 ? 'send-sms' : 'receive-sms'}`, {
             method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
+            headers: { 'Content-Type': 'application/json', ...authorization() },
             body: JSON.stringify(event),
           }).then((response) => response.status),
         ),
@@ -338,7 +341,9 @@ describe('Messaging (e2e)', () => {
       ['a percent-encoded garbage', '%E0%A4%A'],
     ])('answers a conversation path with %s with a 4xx JSON error', async (_, hostile) => {
       const path = hostile.startsWith('%') ? hostile : encodeURIComponent(hostile);
-      const response = await fetch(`${testApp.baseUrl}/api/get-conversation/${path}`);
+      const response = await fetch(`${testApp.baseUrl}/api/get-conversation/${path}`, {
+        headers: authorization(),
+      });
       expect(response.status).toBeGreaterThanOrEqual(400);
       expect(response.status).toBeLessThan(500);
       const body = await response.json();

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { generateApiKeySecret } from '@app/auth';
 import { createApp } from '../../apps/api/src/app.setup.js';
 import { createTestDatabase } from './test-database.js';
 
@@ -7,6 +8,8 @@ export interface TestApp {
   /** Base URL of the listening server, e.g. http://127.0.0.1:41234 */
   baseUrl: string;
   databaseUrl: string;
+  /** The admin key (ADMIN_API_KEY) this app accepts: `Authorization: Bearer ${adminKey}`. */
+  adminKey: string;
   /** Closes the app; drops the database unless `keepDatabase`. */
   close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
@@ -18,8 +21,17 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
   const database = env.DATABASE_URL ? undefined : await createTestDatabase();
   const databaseUrl = env.DATABASE_URL ?? database!.url;
+  const adminKey = env.ADMIN_API_KEY ?? generateApiKeySecret();
   const app = await createApp({
-    env: { NODE_ENV: 'test', ...env, DATABASE_URL: databaseUrl },
+    env: {
+      NODE_ENV: 'test',
+      // Rate limits are the security suite's to test; other suites must not trip over them.
+      THROTTLE_LIMIT: '1000000',
+      AUTH_FAILURE_LIMIT: '1000000',
+      ...env,
+      ADMIN_API_KEY: adminKey,
+      DATABASE_URL: databaseUrl,
+    },
     logger: false,
   });
   await app.listen(0, '127.0.0.1');
@@ -28,6 +40,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     app,
     baseUrl: `http://127.0.0.1:${address.port}`,
     databaseUrl,
+    adminKey,
     async close(options = {}) {
       await app.close();
       if (!options.keepDatabase) await database?.drop();

@@ -1,7 +1,11 @@
+import { resolve } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from '@app/auth';
 import { DatabaseModule } from '@app/database';
+import { LiveModule, WebPageModule } from '@app/live';
 import { MessagingModule } from '@app/messaging';
+import { ObservabilityModule } from '@app/observability';
 import { validateEnvironment } from './config/environment.js';
 
 export interface AppModuleOptions {
@@ -21,7 +25,12 @@ export class AppModule {
           validate: (env) => validateEnvironment({ ...env, ...options.env }),
         }),
         DatabaseModule,
+        AuthModule,
         MessagingModule,
+        LiveModule,
+        ObservabilityModule,
+        // The conversations page (apps/web), built next to the API by `npm run build`.
+        WebPageModule.register({ rootPath: resolve('dist/web') }),
       ],
     };
   }

@@ -5,19 +5,31 @@ import {
   type NestApplicationOptions,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyHelmet from '@fastify/helmet';
 import { json } from 'express';
+import helmet from 'helmet';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpPipeline } from '@app/common';
+import { configureHttpPipeline, RequestTimeoutInterceptor } from '@app/common';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
+import { assignedRequestId, configureObservability } from '@app/observability';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { EnvironmentVariables } from './config/environment.js';
 
 /** The contract caps a request body at 64 KB; the bulk import alone takes up to 8 MB. */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
 const IMPORT_ROUTE = `/api/${IMPORT_PATH}`;
+
+/**
+ * Helmet's defaults (CSP, HSTS, nosniff, frame denial, ...), minus
+ * upgrade-insecure-requests: it would send the Swagger UI's own scripts to
+ * https:// on a plain-HTTP deployment; HSTS covers real HTTPS deployments.
+ */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+};
 
 export type HttpPlatform = 'express' | 'fastify';
 
@@ -34,7 +46,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<INestAp
   const platform = (options.env?.HTTP_ADAPTER ??
     process.env.HTTP_ADAPTER ??
     'express') as HttpPlatform;
-  const module = AppModule.register(options);
+  // logger: false (the tests) silences the request logs too.
+  const module = AppModule.register(
+    options.logger === false ? { ...options, env: { LOG_LEVEL: 'silent', ...options.env } } : options,
+  );
   const nestOptions = {
     bodyParser: false,
     bufferLogs: options.logger !== false,
@@ -61,6 +76,7 @@ async function createExpressApp(
   // whose answers change constantly; x-powered-by only helps attackers.
   app.set('etag', false);
   app.disable('x-powered-by');
+  app.use(helmet(HELMET_OPTIONS));
   // Registered first: a body parsed here is skipped by the global parser below.
   app.use(IMPORT_ROUTE, json({ limit: IMPORT_BODY_LIMIT_BYTES }));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
@@ -71,28 +87,60 @@ async function createFastifyApp(
   module: DynamicModule,
   nestOptions: NestApplicationOptions,
 ): Promise<INestApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT_BYTES });
+  const adapter = new FastifyAdapter({
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // Fastify's request ids become the X-Request-Id ones (it copies its own over them).
+    genReqId: assignedRequestId,
+  });
   // Routes are registered at init, after this hook is in place.
   adapter.getInstance().addHook('onRoute', (route) => {
     if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
   });
-  return NestFactory.create<NestFastifyApplication>(module, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     ...nestOptions,
     bodyParser: true,
   });
+  await app.register(fastifyHelmet, HELMET_OPTIONS);
+  return app;
 }
 
 /** Everything that does not depend on the HTTP platform. */
 export function configureApp(app: INestApplication): void {
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   configureHttpPipeline(app);
-  app.enableShutdownHooks();
+  app.useGlobalInterceptors(
+    new RequestTimeoutInterceptor(
+      app.get(HttpAdapterHost),
+      config.get('REQUEST_TIMEOUT_MS', { infer: true }),
+    ),
+  );
+  enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
+  // Request ids, request logs, metrics, and a shutdown that drains requests first.
+  configureObservability(app);
   if (config.get('SWAGGER_ENABLED', { infer: true })) {
     SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app), {
       jsonDocumentUrl: 'api/docs-json',
       yamlDocumentUrl: 'api/docs-yaml',
     });
   }
+}
+
+/** Browsers may call the API only from the listed origins; with none, CORS stays off. */
+function enableCors(app: INestApplication, originList: string): void {
+  const origins = originList
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length === 0) return;
+  app.enableCors({
+    origin: origins,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['Retry-After', 'WWW-Authenticate', 'X-RateLimit-Remaining'],
+    // Keys travel in a header, never in cookies.
+    credentials: false,
+    maxAge: 600,
+  });
 }
 
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -102,6 +150,12 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Phones report every SMS they send and receive; people read their conversations by number.',
     )
     .setVersion('0.1.0')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'API key',
+      description: 'An API key: the admin key, or a phone key (sms_...) from POST /api/keys',
+    })
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -1,8 +1,5 @@
 import { createParamDecorator, type ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import type { Principal } from './principal.js';
-
-/** Where the API-key guard leaves the caller's identity on the request. */
-export const PRINCIPAL_REQUEST_KEY = 'principal';
+import { principalOf, type Principal } from './principal.js';
 
 /**
  * The caller established by the API-key guard, for services that authorize
@@ -10,8 +7,7 @@ export const PRINCIPAL_REQUEST_KEY = 'principal';
  */
 export const CurrentPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): Principal => {
-    const request = context.switchToHttp().getRequest<Record<string, unknown>>();
-    const principal = request[PRINCIPAL_REQUEST_KEY] as Principal | undefined;
+    const principal = principalOf(context.switchToHttp().getRequest<object>());
     if (!principal) throw new UnauthorizedException('Authentication required');
     return principal;
   },

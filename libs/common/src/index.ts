@@ -3,6 +3,7 @@ export * from './errors/database-errors.js';
 export * from './errors/error-body.dto.js';
 export * from './errors/global-exception.filter.js';
 export * from './http/json-content-type.guard.js';
+export * from './http/request-timeout.interceptor.js';
 export * from './phone/party-address.js';
 export * from './sms/sms-encoding.js';
 export * from './validation/validation.pipe.js';

@@ -1,8 +1,10 @@
 import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
+import { inspect } from 'node:util';
+import pg, { type Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '@app/common';
 import { DatabaseServer } from './database-server.js';
 import { buildDataSourceOptions } from './database.options.js';
 import { runMigrationsLocked } from './migrate.js';
@@ -53,14 +55,20 @@ class DatabaseServerModule {}
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
       inject: [ConfigService, DatabaseServer],
-      useFactory: (config: ConfigService, server: DatabaseServer) => ({
-        ...buildDataSourceOptions({
-          url: server.url,
-          poolSize: config.get<number>('DB_POOL_SIZE') ?? 4,
-          statementTimeoutMs: config.get<number>('DB_STATEMENT_TIMEOUT_MS') ?? 10_000,
-        }),
-        autoLoadEntities: true,
-      }),
+      useFactory: async (config: ConfigService, server: DatabaseServer) => {
+        await waitForDatabase(server.url, config.get<number>('DB_CONNECT_TIMEOUT_MS') ?? 30_000);
+        return {
+          ...buildDataSourceOptions({
+            url: server.url,
+            poolSize: config.get<number>('DB_POOL_SIZE') ?? 4,
+            statementTimeoutMs: config.get<number>('DB_STATEMENT_TIMEOUT_MS') ?? 10_000,
+          }),
+          autoLoadEntities: true,
+          // waitForDatabase() did the waiting; other failures (a wrong password, a
+          // failed migration) would only fail again, so @nestjs/typeorm's retries are off.
+          toRetry: () => false,
+        };
+      },
       // Migrations run on every start, under a lock, before any request is served.
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
@@ -81,4 +89,57 @@ export class DatabaseModule {}
 
 function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
+/**
+ * Start-up gave up on the database. Nest prints an error that fails its
+ * bootstrap with `inspect()`: this keeps that to one line, without a stack,
+ * since the message says all there is to say.
+ */
+class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError';
+
+  [inspect.custom](): string {
+    return `${this.name}: ${this.message}`;
+  }
+}
+
+/**
+ * Waits for the database to accept a connection, retrying with backoff while
+ * it is unreachable (not started yet, restarting, a DNS name not there yet),
+ * for at most `timeoutMs`. Any other failure returns at once, for TypeORM to
+ * report.
+ */
+async function waitForDatabase(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const { host } = new URL(url);
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (!isDatabaseUnavailable(error)) return;
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) {
+        throw new DatabaseUnreachableError(
+          `Database at ${host} still unreachable after ${timeoutMs} ms (${describeConnectError(error)}); giving up. Is PostgreSQL running, and DATABASE_URL right?`,
+        );
+      }
+      const waitMs = Math.min(delayMs, remainingMs);
+      logger.warn(
+        `Database at ${host} not reachable yet (${describeConnectError(error)}); retrying in ${waitMs} ms`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+/** A refused connection to `localhost` is an AggregateError (IPv6 and IPv4) with no message. */
+function describeConnectError(error: unknown): string {
+  const first = error instanceof AggregateError ? (error.errors[0] as unknown) : error;
+  return first instanceof Error && first.message ? first.message : String(first);
 }

@@ -1,9 +1,16 @@
 import type { DataSourceOptions } from 'typeorm';
 import { CreateMessages1764072000000 } from './migrations/1764072000000-CreateMessages.js';
 import { CreateConversations1764073000000 } from './migrations/1764073000000-CreateConversations.js';
+import { CreateApiKeys1764075000000 } from './migrations/1764075000000-CreateApiKeys.js';
+import { IndexMessageChanges1764076000000 } from './migrations/1764076000000-IndexMessageChanges.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
-export const MIGRATIONS = [CreateMessages1764072000000, CreateConversations1764073000000];
+export const MIGRATIONS = [
+  CreateMessages1764072000000,
+  CreateConversations1764073000000,
+  CreateApiKeys1764075000000,
+  IndexMessageChanges1764076000000,
+];
 
 export interface DatabaseConnectionSettings {
   url: string;

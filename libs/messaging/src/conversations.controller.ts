@@ -7,6 +7,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ActsFor } from '@app/auth';
 import { ErrorBody } from '@app/common';
 import {
   ConversationsPageDto,
@@ -24,6 +25,7 @@ export class ConversationsController {
   constructor(private readonly messages: MessagesService) {}
 
   @Get()
+  @ActsFor({ param: 'phone' })
   @ApiOperation({ summary: "A number's threads, most recent activity first (cursor-paged)" })
   @ApiParam({ name: 'phone', example: '+12025550143' })
   @ApiOkResponse({ type: ConversationsPageDto })
@@ -35,6 +37,7 @@ export class ConversationsController {
   }
 
   @Get(':counterpart/messages')
+  @ActsFor({ param: 'phone' })
   @ApiOperation({
     summary: 'One two-party thread: newest page first, oldest first within a page',
   })

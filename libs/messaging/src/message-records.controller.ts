@@ -17,7 +17,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal } from '@app/auth';
+import { CurrentPrincipal, PerObjectAccess, type Principal } from '@app/auth';
 import { ErrorBody } from '@app/common';
 import { ImportRequestDto, ImportResponseDto } from './dto/import.dto.js';
 import { MessageDto } from './dto/message.dto.js';
@@ -34,6 +34,7 @@ export class MessageRecordsController {
   constructor(private readonly messages: MessagesService) {}
 
   @Post('import')
+  @PerObjectAccess()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Record up to 1000 send/receive events at once',
@@ -51,6 +52,7 @@ export class MessageRecordsController {
   }
 
   @Get(':uuid')
+  @PerObjectAccess()
   @ApiOperation({ summary: 'One message with its whole record' })
   @ApiOkResponse({ type: MessageDto })
   @ApiNotFoundResponse({ type: ErrorBody, description: 'No such message, or not one of yours' })

@@ -23,6 +23,7 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
+import { ActsFor } from '@app/auth';
 import { ErrorBody } from '@app/common';
 import { ConversationDto, ConversationQueryDto, SmsAcceptedDto } from './dto/conversation.dto.js';
 import { SmsEventDto } from './dto/sms-event.dto.js';
@@ -63,6 +64,7 @@ export class MessagesController {
   ) {}
 
   @Post('send-sms')
+  @ActsFor({ body: 'senderPhone' })
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: "Record that a phone sent an SMS (the sender's report)" })
   @ApiCreatedResponse({ type: SmsAcceptedDto, description: 'First time this event is recorded' })
@@ -74,6 +76,7 @@ export class MessagesController {
   }
 
   @Post('receive-sms')
+  @ActsFor({ body: 'receiverPhone' })
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: "Record that a phone received an SMS (the receiver's report)" })
   @ApiCreatedResponse({ type: SmsAcceptedDto, description: 'First time this event is recorded' })
@@ -85,6 +88,7 @@ export class MessagesController {
   }
 
   @Get('get-conversation/:phone_number')
+  @ActsFor({ param: 'phone_number' })
   @ApiOperation({
     summary: 'Every message in which a number takes part, oldest first',
     description:

@@ -91,7 +91,7 @@ export class MessagesService {
    * repeated within the request goes to a later round, so it sees the earlier
    * one as stored, exactly as two single requests would.
    */
-  async import(items: readonly object[], principal: Principal): Promise<ImportResponseDto> {
+  async import(items: readonly unknown[], principal: Principal): Promise<ImportResponseDto> {
     const results = new Array<ImportResultDto>(items.length);
     const rounds: Array<Array<{ index: number; event: SmsEvent }>> = [];
     const seen = new Map<string, number>();
@@ -228,9 +228,12 @@ export class MessagesService {
   }
 
   private async prepareImportEvent(
-    item: object,
+    item: unknown,
     principal: Principal,
   ): Promise<SmsEvent | Pick<ImportResultDto, 'outcome' | 'uuid' | 'details'>> {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      return { outcome: 'invalid', details: [{ field: 'event', problem: 'must be a JSON object' }] };
+    }
     const dto = plainToInstance(ImportEventDto, item);
     const errors = await validate(dto, {
       whitelist: true,

@@ -16,6 +16,7 @@ import { isValidCountryCode } from '@app/common';
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * Reads the raw string: implicit conversion would already have turned any
@@ -73,6 +74,76 @@ export class EnvironmentVariables {
   @IsBoolean({ message: 'SWAGGER_ENABLED must be true or false' })
   @Transform(toBoolean)
   SWAGGER_ENABLED?: boolean;
+
+  /**
+   * The admin key, which may do everything. Required in production; unset in
+   * development, one is generated on first start and kept in DATA_DIR.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._~+/=-]{32,}$/, {
+    message: 'ADMIN_API_KEY must be at least 32 characters: letters, digits or -._~+/=',
+  })
+  ADMIN_API_KEY?: string;
+
+  /** The rate-limit window, for requests per key and failed authentications per address. */
+  @IsInt()
+  @Min(1000)
+  THROTTLE_TTL_MS: number = 60_000;
+
+  /** Requests one key may make per window. */
+  @IsInt()
+  @Min(1)
+  THROTTLE_LIMIT: number = 600;
+
+  /** Failed authentications one client address may make per window before it gets 429. */
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURE_LIMIT: number = 10;
+
+  /** Unset: each instance counts its own rate limits; set, all instances share them. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Prefixed to every Redis key, so several deployments can share one Redis. */
+  @Matches(/^[\w:.-]*$/, { message: 'REDIS_KEY_PREFIX may hold letters, digits and _:.- only' })
+  REDIS_KEY_PREFIX: string = 'sms-service:';
+
+  /** Browser origins allowed to call the API, comma-separated; none by default. */
+  @Matches(/^\s*(https?:\/\/[^\s,/]+\s*(,\s*https?:\/\/[^\s,/]+\s*)*)?$/, {
+    message: 'CORS_ORIGINS must be comma-separated origins such as https://app.example.com',
+  })
+  CORS_ORIGINS: string = '';
+
+  /** A request still unanswered after this long gets 503; above the statement timeout. */
+  @IsInt()
+  @Min(1000)
+  REQUEST_TIMEOUT_MS: number = 15_000;
+
+  /** How often an idle live stream (/api/phones/{phone}/events) gets a heartbeat comment. */
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  LIVE_HEARTBEAT_MS: number = 15_000;
+
+  /** Log lines below this level are dropped; `silent` drops them all. */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** Unset: /metrics is open. Set: a scrape must send `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters, no spaces' })
+  METRICS_TOKEN?: string;
+
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections close. */
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS: number = 10_000;
+
+  /** At start-up, how long to keep retrying an unreachable database before giving up. */
+  @IsInt()
+  @Min(0)
+  DB_CONNECT_TIMEOUT_MS: number = 30_000;
 }
 
 /** The names the app reads; documentation and docker-compose.yml are tested against it. */
@@ -87,6 +158,19 @@ export const ENVIRONMENT_VARIABLE_NAMES: readonly string[] = [
   'DB_POOL_SIZE',
   'DB_STATEMENT_TIMEOUT_MS',
   'SWAGGER_ENABLED',
+  'ADMIN_API_KEY',
+  'THROTTLE_TTL_MS',
+  'THROTTLE_LIMIT',
+  'AUTH_FAILURE_LIMIT',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'CORS_ORIGINS',
+  'REQUEST_TIMEOUT_MS',
+  'LIVE_HEARTBEAT_MS',
+  'LOG_LEVEL',
+  'METRICS_TOKEN',
+  'SHUTDOWN_TIMEOUT_MS',
+  'DB_CONNECT_TIMEOUT_MS',
 ];
 
 /**
@@ -102,6 +186,13 @@ export function validateEnvironment(config: Record<string, unknown>): Environmen
   const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
   if (!isValidCountryCode(env.DEFAULT_COUNTRY)) {
     problems.push(`DEFAULT_COUNTRY ${env.DEFAULT_COUNTRY} is not a country libphonenumber knows`);
+  }
+  if (env.NODE_ENV === 'production' && !env.ADMIN_API_KEY) {
+    problems.push('ADMIN_API_KEY must be set in production (at least 32 characters)');
+  }
+  if (env.REQUEST_TIMEOUT_MS <= env.DB_STATEMENT_TIMEOUT_MS) {
+    // Otherwise a request could time out while its statement still commits.
+    problems.push('REQUEST_TIMEOUT_MS must be greater than DB_STATEMENT_TIMEOUT_MS');
   }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration: ${problems.join('; ')}`);

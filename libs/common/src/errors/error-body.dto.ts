@@ -19,4 +19,6 @@ export class ErrorBody {
   message: string;
   /** Present when specific fields are at fault. */
   details?: ErrorDetail[];
+  /** The X-Request-Id of this request, to quote when reporting a problem. @example "3f9a6c1e-27d4-4b0e-9f51-8c2d1e7a4b60" */
+  requestId?: string;
 }

@@ -39,12 +39,14 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const { httpAdapter } = this.adapterHost;
-    const response: unknown = host.switchToHttp().getResponse();
+    const http = host.switchToHttp();
+    const response: unknown = http.getResponse();
     const { body, headers } = this.toErrorResponse(exception);
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);
     }
-    httpAdapter.reply(response, body, body.statusCode);
+    const requestId = requestIdOf(http.getRequest<PlatformRequest | undefined>());
+    httpAdapter.reply(response, requestId ? { ...body, requestId } : body, body.statusCode);
   }
 
   toErrorResponse(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
@@ -92,6 +94,18 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       headers: {},
     };
   }
+}
+
+/** Express's request is Node's; Fastify's wraps it as `raw` (and has an `id` of its own). */
+interface PlatformRequest {
+  id?: unknown;
+  raw?: { id?: unknown };
+}
+
+/** Set on Node's request by the request-id hook of @app/observability, on either platform. */
+function requestIdOf(request: PlatformRequest | undefined): string | undefined {
+  const id = request?.raw ? request.raw.id : request?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 export function errorBody(

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, RequestMethod } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GlobalExceptionFilter } from '../errors/global-exception.filter.js';
 import { createValidationPipe } from '../validation/validation.pipe.js';
@@ -10,7 +10,8 @@ import { JsonContentTypeGuard } from './json-content-type.guard.js';
  * the controller tests both apply exactly this.
  */
 export function configureHttpPipeline(app: INestApplication): void {
-  app.setGlobalPrefix('api');
+  // Prometheus expects /metrics at the root.
+  app.setGlobalPrefix('api', { exclude: [{ path: 'metrics', method: RequestMethod.GET }] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new GlobalExceptionFilter(app.get(HttpAdapterHost)));
   app.useGlobalGuards(new JsonContentTypeGuard());

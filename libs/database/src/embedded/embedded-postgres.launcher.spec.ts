@@ -1,5 +1,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,6 +90,21 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/** The pid of a process that has come and gone. */
+async function exitedProcessPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return condition();
 }
 
 function isAlive(pid: number): boolean {
@@ -198,6 +223,37 @@ postmaster.on('exit', (code, signal) => console.log('exited ' + (signal ?? code)
     const recovered = await start({ dataDir, logger });
     expect(await query(recovered.url, 'SELECT name FROM survivors')).toEqual([{ name: 'x' }]);
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('stale postmaster.pid'));
+  });
+
+  it('stops the server a killed owner left running and starts over it; a live owner keeps it', async () => {
+    const dataDir = await tempDataDir();
+    const logger = spyLogger();
+    const first = await start({ dataDir, logger });
+    await query(first.url, "CREATE TABLE kept (name text); INSERT INTO kept VALUES ('x')");
+    const postmasterPid = Number(
+      (await readFile(join(first.clusterDir, 'postmaster.pid'), 'utf8')).split('\n', 1)[0],
+    );
+
+    // Its owner (this process) is alive: the cluster is not taken from it.
+    const refusal = await startEmbeddedPostgres({ dataDir, logger }).then(
+      () => new Error('started over a live server'),
+      (error: unknown) => error as Error,
+    );
+    expect(refusal.message).toContain(`pid ${postmasterPid}, started by process ${process.pid}`);
+    expect(isAlive(postmasterPid)).toBe(true);
+
+    // What a kill -9 of the app leaves: the server still running, its recorded owner gone.
+    const ownerFile = join(dirname(first.clusterDir), 'postgres.owner');
+    const owner = JSON.parse(await readFile(ownerFile, 'utf8'));
+    expect(owner).toMatchObject({ pid: process.pid, postmasterPid });
+    await writeFile(ownerFile, JSON.stringify({ ...owner, pid: await exitedProcessPid() }));
+
+    const second = await start({ dataDir, logger });
+    expect(await query(second.url, 'SELECT name FROM kept')).toEqual([{ name: 'x' }]);
+    expect(await waitUntil(() => !isAlive(postmasterPid))).toBe(true);
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining(`PostgreSQL (pid ${postmasterPid}) outlived the process`),
+    );
   });
 
   it('runs from a checkout the postgres user cannot enter (mode 700 parent)', async () => {

@@ -97,6 +97,8 @@ const APP_DATABASE = 'sms';
 const HOST = '127.0.0.1';
 const CLUSTER_FOLDER = 'postgres';
 const PASSWORD_FILE = 'postgres.password';
+/** Who started the running server: see recordOwner(). */
+const OWNER_FILE = 'postgres.owner';
 const TMP_PREFIX = 'sms-service-pg';
 /** Fast shutdown normally takes well under a second; past this, fall back to immediate. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -154,11 +156,12 @@ export async function startEmbeddedPostgres(
     await wrapLibraryCall(newServer(0).initialise(), output, `initdb failed in ${clusterDir}`);
   }
 
-  await removeStalePostmasterPid(clusterDir, logger);
+  await reclaimCluster(layout, logger);
   const { server, port } = await startServer(newServer, options.port, clusterDir, output);
   const child = childProcessOf(server);
   const exited = child ? exitOf(child) : undefined;
   if (child) stopOnExit(child);
+  if (child?.pid) await recordOwner(layout, child.pid);
   // From here on, recent output should explain a later failure, not repeat the startup.
   output.takeRecent();
   output.forwarding = true;
@@ -189,6 +192,7 @@ export async function startEmbeddedPostgres(
       } else if (!child) {
         await wrapLibraryCall(server.stop(), output, `stopping PostgreSQL in ${clusterDir} failed`);
       }
+      if (child?.pid) await forgetOwner(layout, child.pid);
     })();
     return stopping;
   };
@@ -544,11 +548,15 @@ async function readPassword(layout: ClusterLayout): Promise<string> {
 }
 
 /**
- * After a crash postmaster.pid stays behind. PostgreSQL removes it itself only when no
- * process has that pid, but pids get reused (small pid namespaces in containers), and then
- * it refuses to start. Decide ourselves: keep the file only when a live postgres owns it.
+ * What a running server left in the cluster folder. After a crash postmaster.pid stays
+ * behind: PostgreSQL removes it itself only when no process has that pid, but pids get
+ * reused (small pid namespaces in containers), and then it refuses to start, so we decide
+ * ourselves: the file stays only while a live postgres owns it. And when the app is killed
+ * (kill -9, OOM killer), the server it started lives on, orphaned, holding the cluster: the
+ * owner file tells that server apart from one someone else is running, and we stop it.
  */
-async function removeStalePostmasterPid(clusterDir: string, logger: EmbeddedPostgresLogger) {
+async function reclaimCluster(layout: ClusterLayout, logger: EmbeddedPostgresLogger) {
+  const { clusterDir } = layout;
   const pidFile = join(clusterDir, 'postmaster.pid');
   let content: string;
   try {
@@ -559,13 +567,113 @@ async function removeStalePostmasterPid(clusterDir: string, logger: EmbeddedPost
   }
   const pid = Number.parseInt(content.split('\n', 1)[0] ?? '', 10);
   if (Number.isInteger(pid) && pid > 0 && (await isLivePostgres(pid))) {
-    throw new Error(
-      `The PostgreSQL cluster in ${clusterDir} is in use by a running postgres process (pid ${pid}); stop it first (e.g. \`kill ${pid}\`) or use another dataDir`,
+    const owner = await readOwner(layout);
+    if (owner?.postmasterPid !== pid || (await isRunning(owner))) {
+      const startedBy = owner?.postmasterPid === pid ? `, started by process ${owner.pid}` : '';
+      throw new Error(
+        `The PostgreSQL cluster in ${clusterDir} is in use by a running postgres process (pid ${pid}${startedBy}); stop it first (e.g. \`kill ${pid}\`) or use another dataDir`,
+      );
+    }
+    logger.warn(
+      `PostgreSQL (pid ${pid}) outlived the process that started it (pid ${owner.pid}, probably killed); stopping it before starting again`,
     );
+    await stopOrphan(pid, clusterDir);
+    // Its fast shutdown removed postmaster.pid.
+    return;
   }
   await rm(pidFile, { force: true });
   logger.warn(
     `Removed a stale postmaster.pid from ${clusterDir} (pid ${pid} is no longer a running postgres; the server was probably killed)`,
+  );
+}
+
+/** A process, told apart from a later one that got the same pid by its start time. */
+interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks after boot (/proc/<pid>/stat field 22); absent where there is no /proc. */
+  startTime?: string;
+}
+
+interface ClusterOwner extends ProcessIdentity {
+  postmasterPid: number;
+}
+
+/** Notes that this process runs the postmaster `postmasterPid`, next to the cluster. */
+async function recordOwner(layout: ClusterLayout, postmasterPid: number): Promise<void> {
+  const owner: ClusterOwner = { ...(await identify(process.pid)), postmasterPid };
+  await writeFile(join(layout.baseDir, OWNER_FILE), `${JSON.stringify(owner)}\n`, {
+    mode: 0o600,
+  });
+}
+
+/** Unless a later server has recorded itself since (ours died and was replaced). */
+async function forgetOwner(layout: ClusterLayout, postmasterPid: number): Promise<void> {
+  const owner = await readOwner(layout);
+  if (owner?.pid === process.pid && owner.postmasterPid === postmasterPid) {
+    await rm(join(layout.baseDir, OWNER_FILE), { force: true });
+  }
+}
+
+async function readOwner(layout: ClusterLayout): Promise<ClusterOwner | undefined> {
+  try {
+    const owner = JSON.parse(
+      await readFile(join(layout.baseDir, OWNER_FILE), 'utf8'),
+    ) as Partial<ClusterOwner>;
+    if (typeof owner.pid === 'number' && typeof owner.postmasterPid === 'number') {
+      return {
+        pid: owner.pid,
+        postmasterPid: owner.postmasterPid,
+        ...(typeof owner.startTime === 'string' ? { startTime: owner.startTime } : {}),
+      };
+    }
+  } catch (cause) {
+    // A missing or unreadable record proves nothing: the server is then treated as not ours.
+    if (errorCode(cause) !== 'ENOENT' && !(cause instanceof SyntaxError)) throw cause;
+  }
+  return undefined;
+}
+
+async function identify(pid: number): Promise<ProcessIdentity> {
+  const startTime = await processStartTime(pid);
+  return startTime === undefined ? { pid } : { pid, startTime };
+}
+
+async function processStartTime(pid: number): Promise<string | undefined> {
+  if (platform() !== 'linux') return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "pid (comm)" start at field 3 (state); starttime is field 22.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  } catch {
+    return undefined;
+  }
+}
+
+async function isRunning(identity: ProcessIdentity): Promise<boolean> {
+  try {
+    process.kill(identity.pid, 0);
+  } catch (cause) {
+    if (errorCode(cause) !== 'EPERM') return false;
+  }
+  // Same pid, other start time: the pid was reused, the owner is gone.
+  if (identity.startTime === undefined) return true;
+  return (await processStartTime(identity.pid)) === identity.startTime;
+}
+
+/** SIGINT is PostgreSQL's fast shutdown: sessions end, a checkpoint is written. */
+async function stopOrphan(pid: number, clusterDir: string): Promise<void> {
+  const waitForExit = async (ms: number): Promise<boolean> => {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; await delay(100)) {
+      if (!(await isLivePostgres(pid))) return true;
+    }
+    return !(await isLivePostgres(pid));
+  };
+  process.kill(pid, 'SIGINT');
+  if (await waitForExit(STOP_TIMEOUT_MS)) return;
+  process.kill(pid, 'SIGQUIT');
+  if (await waitForExit(5_000)) return;
+  throw new Error(
+    `The orphaned PostgreSQL (pid ${pid}) in ${clusterDir} does not stop; kill it (\`kill -9 ${pid}\`) and start again`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn } from 'class-validator';
 import type { ErrorDetail } from '@app/common';
 import type { SmsEventKind } from '../messages.types.js';
 import { SmsEventDto } from './sms-event.dto.js';
@@ -20,7 +20,6 @@ export class ImportRequestDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_IMPORT_EVENTS)
-  @IsObject({ each: true })
   events: ImportEventDto[];
 }
 

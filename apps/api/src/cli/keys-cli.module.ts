@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ApiKeysModule } from '@app/auth';
+import { DatabaseModule } from '@app/database';
+import { validateEnvironment } from '../config/environment.js';
+
+/** What the key CLI needs of the app: its configuration, its database and the keys. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
+    DatabaseModule,
+    ApiKeysModule,
+  ],
+})
+export class KeysCliModule {}

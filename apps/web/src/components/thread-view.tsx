@@ -1,0 +1,178 @@
+import type { CountryCode } from 'libphonenumber-js';
+import { Fragment } from 'preact';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { formatClock, formatDay, formatFullTime, formatPhone, plural } from '../format.js';
+import { type ThreadState, timeOf, type UiMessage } from '../inbox-state.js';
+
+interface Props {
+  thread: ThreadState;
+  home?: CountryCode;
+  onLoadOlder(): void;
+  onRetry(): void;
+  onResend(message: UiMessage): void;
+}
+
+const NEAR_BOTTOM_PX = 80;
+const NEAR_TOP_PX = 80;
+
+/**
+ * The status in the reader's terms. A message is `delivered` once both phones
+ * reported it; with one report only, what is known depends on which side
+ * reported: our own message the recipient reported is delivered all the
+ * same, while one sent to us that our phone has not reported is only "sent".
+ */
+function statusLabel(message: UiMessage): string {
+  if (message.local === 'sending') return 'Sending…';
+  if (message.local === 'failed') return 'Not sent';
+  if (message.direction === 'sent') return message.receivedAt === null ? 'Sent' : 'Delivered';
+  return message.receivedAt === null ? 'Sent, no receipt yet' : 'Received';
+}
+
+/**
+ * One thread as chat bubbles, oldest at the top. Scrolling to the top loads
+ * the page before; new messages scroll into view when the reader is at the
+ * bottom, and otherwise wait behind a "new messages" button.
+ */
+export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Props) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const previous = useRef({ first: '', last: '', height: 0, atBottom: true });
+  const [unseen, setUnseen] = useState(0);
+  const name = formatPhone(thread.counterpart, home);
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (!element) return;
+    const before = previous.current;
+    const first = thread.messages[0]?.uuid ?? '';
+    const lastMessage = thread.messages.at(-1);
+    const last = lastMessage?.uuid ?? '';
+    if (before.first && first !== before.first && last === before.last) {
+      // An older page came in above: keep what the reader was looking at in place.
+      element.scrollTop += element.scrollHeight - before.height;
+    } else if (last !== before.last) {
+      if (!before.last || before.atBottom || lastMessage?.local) {
+        element.scrollTop = element.scrollHeight;
+      } else {
+        setUnseen((count) => count + 1);
+      }
+    }
+    previous.current = {
+      first,
+      last,
+      height: element.scrollHeight,
+      atBottom: element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX,
+    };
+  }, [thread.messages]);
+
+  const onScroll = () => {
+    const element = scroller.current;
+    if (!element) return;
+    const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+    previous.current = { ...previous.current, atBottom, height: element.scrollHeight };
+    if (atBottom && unseen > 0) setUnseen(0);
+    if (element.scrollTop < NEAR_TOP_PX && thread.nextCursor && !thread.loadingOlder) onLoadOlder();
+  };
+
+  const toBottom = () => {
+    const element = scroller.current;
+    if (element) element.scrollTop = element.scrollHeight;
+    setUnseen(0);
+  };
+
+  let body;
+  if (thread.load === 'loading' && thread.messages.length === 0) {
+    body = (
+      <p class="placeholder" role="status">
+        Loading messages…
+      </p>
+    );
+  } else if (thread.load === 'error') {
+    body = (
+      <div class="placeholder error" role="alert">
+        <p>Could not load the messages: {thread.error}</p>
+        <button type="button" onClick={onRetry}>
+          Try again
+        </button>
+      </div>
+    );
+  } else if (thread.messages.length === 0) {
+    body = <p class="placeholder">No messages with {name} yet. Say hello below.</p>;
+  } else {
+    let day = '';
+    body = (
+      <>
+        {thread.nextCursor ? (
+          <button type="button" class="load-more" onClick={onLoadOlder} disabled={thread.loadingOlder}>
+            {thread.loadingOlder ? 'Loading older messages…' : 'Load older messages'}
+          </button>
+        ) : (
+          <p class="thread-start">This is the beginning of your conversation with {name}.</p>
+        )}
+        <ol class="messages" role="log" aria-live="polite" aria-label={`Messages with ${name}`}>
+          {thread.messages.map((message) => {
+            const time = timeOf(message);
+            const messageDay = formatDay(time);
+            const separator = messageDay !== day;
+            day = messageDay;
+            return (
+              <Fragment key={message.uuid}>
+                {separator ? (
+                  <li class="day" aria-hidden="true">
+                    {messageDay}
+                  </li>
+                ) : null}
+                <li
+                  class={`bubble ${message.direction}${message.local ? ` ${message.local}` : ''}`}
+                  data-uuid={message.uuid}
+                  data-status={message.local ?? message.status}
+                >
+                  <span class="visually-hidden">
+                    {message.direction === 'sent' ? 'You' : name} ({messageDay}):
+                  </span>
+                  <p class="text">{message.text}</p>
+                  <p class="meta">
+                    <time dateTime={new Date(time * 1000).toISOString()} title={formatFullTime(time)}>
+                      {formatClock(time)}
+                    </time>
+                    <span class={`status status-${message.local ?? message.status}`}>
+                      {statusLabel(message)}
+                    </span>
+                    <span title={`${message.encoding} encoding`}>
+                      {plural(message.segments, 'segment')}
+                    </span>
+                  </p>
+                  {message.local === 'failed' ? (
+                    <p class="send-error">
+                      {message.error}{' '}
+                      <button type="button" class="link" onClick={() => onResend(message)}>
+                        Try again
+                      </button>
+                    </p>
+                  ) : null}
+                </li>
+              </Fragment>
+            );
+          })}
+        </ol>
+      </>
+    );
+  }
+
+  return (
+    <div class="thread-scroll-wrap">
+      <div class="thread-scroll" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={`Conversation with ${name}`}>
+        {body}
+      </div>
+      {unseen > 0 ? (
+        <button type="button" class="unseen" onClick={toBottom}>
+          {plural(unseen, 'new message')} ↓
+        </button>
+      ) : null}
+      {thread.error && thread.load === 'ready' ? (
+        <p class="inline-error" role="alert">
+          {thread.error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,149 @@
+// What each scenario sends. Every request is built fresh by autocannon's
+// setupRequest (random number, fresh uuid), so no two sends share a uuid and
+// reads spread over the whole dataset.
+import { randomUUID } from 'node:crypto';
+import type { AutocannonRequest } from 'autocannon';
+import { type Dataset, phoneOf, randomPair, slotOffsets } from './dataset.js';
+
+export const IMPORT_BATCH = 1000;
+
+export type ScenarioName =
+  'read-conversation' | 'read-thread' | 'threads' | 'send' | 'mixed' | 'import';
+export type ScenarioKind = 'read' | 'send' | 'mixed' | 'import';
+
+/** kind: which target applies. baseline: what the baseline runs next to it (null: nothing). */
+export const SCENARIOS: Record<
+  ScenarioName,
+  { kind: ScenarioKind; baseline: ScenarioName | null }
+> = {
+  'read-conversation': { kind: 'read', baseline: 'read-conversation' },
+  // The baseline has no thread endpoints: its conversation read stands in.
+  'read-thread': { kind: 'read', baseline: 'read-conversation' },
+  threads: { kind: 'read', baseline: 'read-conversation' },
+  send: { kind: 'send', baseline: 'send' },
+  mixed: { kind: 'mixed', baseline: 'mixed' },
+  import: { kind: 'import', baseline: null },
+};
+
+/** Run in this order: reads first, then what grows the table, the bulk import last. */
+export const SCENARIO_ORDER = Object.keys(SCENARIOS) as ScenarioName[];
+
+const encode = (phone: string): string => encodeURIComponent(phone);
+
+/** The requests of one scenario; `headers` (the API key) go on every request. */
+export function scenarioRequests(
+  name: ScenarioName,
+  dataset: Dataset,
+  headers: Record<string, string>,
+): AutocannonRequest[] {
+  const { numbers } = dataset;
+  const offsets = slotOffsets(numbers);
+  const randomNumber = (): string => phoneOf(Math.floor(Math.random() * numbers));
+  const now = (): number => Math.floor(Date.now() / 1000);
+  let sent = 0;
+
+  // Fresh headers each time: autocannon adds Content-Length to the object it gets.
+  const get = (request: AutocannonRequest, path: string): AutocannonRequest => {
+    request.method = 'GET';
+    request.path = path;
+    request.headers = { ...headers };
+    request.body = undefined;
+    return request;
+  };
+  const post = (request: AutocannonRequest, path: string, body: unknown): AutocannonRequest => {
+    request.method = 'POST';
+    request.path = path;
+    request.headers = { ...headers, 'content-type': 'application/json' };
+    request.body = JSON.stringify(body);
+    return request;
+  };
+  const conversation = (request: AutocannonRequest): AutocannonRequest =>
+    get(request, `/api/get-conversation/${encode(randomNumber())}`);
+  const sendSms = (request: AutocannonRequest): AutocannonRequest => {
+    const [a, b] = randomPair(numbers, offsets);
+    sent += 1;
+    return post(request, '/api/send-sms', {
+      senderPhone: phoneOf(a),
+      receiverPhone: phoneOf(b),
+      messageText: `Bench send ${sent}: on my way, see you in 5`,
+      timestamp: now(),
+      uuid: randomUUID(),
+    });
+  };
+
+  const builders: Record<ScenarioName, (request: AutocannonRequest) => AutocannonRequest> = {
+    'read-conversation': conversation,
+    'read-thread': (request) => {
+      const [a, b] = randomPair(numbers, offsets);
+      return get(
+        request,
+        `/api/phones/${encode(phoneOf(a))}/conversations/${encode(phoneOf(b))}/messages`,
+      );
+    },
+    threads: (request) => get(request, `/api/phones/${encode(randomNumber())}/conversations`),
+    send: sendSms,
+    mixed: (request) => (Math.random() < 0.1 ? sendSms(request) : conversation(request)),
+    // One phone syncing its backlog: its sends and receipts with its own
+    // counterparts, at past times, every uuid new.
+    import: (request) => {
+      const owner = Math.floor(Math.random() * numbers);
+      const start = now() - 30 * 24 * 3600;
+      const events = Array.from({ length: IMPORT_BATCH }, (_, index) => {
+        const offset = offsets[Math.floor(Math.random() * offsets.length)];
+        const other =
+          Math.random() < 0.5 ? (owner + offset) % numbers : (owner - offset + numbers) % numbers;
+        const outgoing = Math.random() < 0.5;
+        return {
+          type: outgoing ? 'sent' : 'received',
+          senderPhone: phoneOf(outgoing ? owner : other),
+          receiverPhone: phoneOf(outgoing ? other : owner),
+          messageText: `Imported message ${index} of a backlog`,
+          timestamp: start + index * 60,
+          uuid: randomUUID(),
+        };
+      });
+      return post(request, '/api/messages/import', { events });
+    },
+  };
+  return [{ setupRequest: builders[name] }];
+}
+
+export interface Probe {
+  ok: boolean;
+  status: number;
+  shape: string;
+  excerpt?: string;
+}
+
+/**
+ * One request of the scenario through fetch, to fail fast (and say why) when
+ * the target answers anything but 2xx.
+ */
+export async function probeScenario(
+  name: ScenarioName,
+  dataset: Dataset,
+  headers: Record<string, string>,
+  baseUrl: string,
+): Promise<Probe> {
+  const [{ setupRequest }] = scenarioRequests(name, dataset, headers);
+  const request = setupRequest!({}, {});
+  const response = await fetch(baseUrl + (request.path ?? '/'), {
+    method: request.method,
+    headers: request.headers,
+    body: typeof request.body === 'string' ? request.body : undefined,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  const ok = response.status >= 200 && response.status < 300;
+  let shape: string;
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    if (Array.isArray(body.messages)) shape = `${body.messages.length} messages`;
+    else if (Array.isArray(body.conversations)) shape = `${body.conversations.length} threads`;
+    else if (body.counts) shape = JSON.stringify(body.counts);
+    else shape = typeof body.message === 'string' ? body.message : '';
+  } catch {
+    shape = 'not JSON';
+  }
+  return { ok, status: response.status, shape, excerpt: ok ? undefined : text.slice(0, 300) };
+}

@@ -1,0 +1,882 @@
+// The benchmark: the built app (Express and Fastify) against a raw node:http
+// + pg floor (bench/baseline), on one PostgreSQL server, with autocannon as
+// the load generator in this process while the servers run as child
+// processes. See bench/README.md. `npm run bench` builds the app and this
+// script (to dist/bench) first.
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { type Dataset, loadDataset, phoneOf } from './lib/dataset.js';
+import {
+  freePort,
+  type ProcessStats,
+  postmasterOf,
+  type RunningProcess,
+  startNodeProcess,
+  startSampler,
+  waitForQuietMachine,
+  waitUntilIdle,
+} from './lib/processes.js';
+import {
+  type Combined,
+  type CpuPerRequest,
+  cpuTable,
+  type FlatnessRow,
+  flatnessTable,
+  judge,
+  type Platform,
+  resultsTable,
+  type Row,
+  TARGETS,
+} from './lib/report.js';
+import {
+  IMPORT_BATCH,
+  type Probe,
+  probeScenario,
+  SCENARIO_ORDER,
+  SCENARIOS,
+  type ScenarioName,
+  scenarioRequests,
+} from './lib/scenarios.js';
+import { type CpuProfile, formatSummary, summarizeProfile } from './profile-summary.js';
+
+/** This file's folder once compiled (dist/bench); the sources and results stay in bench/. */
+const COMPILED_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = findRoot(COMPILED_DIR);
+const BENCH_DIR = join(ROOT, 'bench');
+const BUILT_APP = join(ROOT, 'dist/apps/api');
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+const PROFILED_SCENARIOS: ScenarioName[] = ['read-conversation', 'send'];
+const PLATFORMS: Platform[] = ['express', 'fastify'];
+
+const HELP = `npm run bench -- [options]
+
+  --messages N        messages in the dataset (default 1,000,000)
+  --numbers N         phone numbers they are spread over (default 10,000)
+  --duration S        seconds measured per run (default 10)
+  --warmup S          seconds of load before each measured run (default 2)
+  --connections N     concurrent connections (default 64)
+  --import-connections N
+                      concurrent connections for import (default 8: each request
+                      carries 1000 events, and with 64 of them in flight a run
+                      would last about as long as one response)
+  --rounds N          measured runs per scenario and platform, in ABBA order
+                      with their baseline runs (default 2)
+  --platforms LIST    express,fastify (default both)
+  --scenarios LIST    ${SCENARIO_ORDER.join(',')} (default all)
+  --pool-size N       DB_POOL_SIZE of the app, and the baseline's pool (default 4)
+  --skip-baseline     measure the app only
+  --flatness          also read-conversation at messages/10 over numbers/10 vs the full dataset
+  --profile           also profile (--cpu-prof) the app and the baseline under send and read-conversation
+  --quick             smoke check: 50,000 messages over 1,000 numbers, 1 s warm-up, 3 s runs, 1 round
+  --quiet-wait S      before each run, wait up to S seconds for a second in which
+                      the machine is under 25% busy (default 10; 0: don't wait)
+  --max-minutes N     start no new run after this long (default 25)
+
+DATABASE_URL: a PostgreSQL server to use (the bench creates and drops its own
+databases there); unset: an embedded PostgreSQL in a temporary folder.`;
+
+interface Options {
+  messages: number;
+  numbers: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+  importConnections: number;
+  quietWait: number;
+  rounds: number;
+  poolSize: number;
+  platforms: Platform[];
+  scenarios: ScenarioName[];
+  skipBaseline: boolean;
+  flatness: boolean;
+  profile: boolean;
+  quick: boolean;
+  maxMinutes: number;
+}
+
+interface Run {
+  label: string;
+  scenario: ScenarioName;
+  rps: number;
+  p50: number;
+  p99: number;
+  latencyMean: number;
+  durationSeconds: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  connections: number;
+  /** Waited for a quiet machine before the run; how busy it was when the run started. */
+  quietGate: { waitedSeconds: number; busyPct: number | null };
+  /** Waited after the warm-up and after the run for the server to finish what was in flight. */
+  drainSeconds: { afterWarmup: number; afterRun: number };
+  stats: ProcessStats;
+  cpuMs: CpuPerRequest;
+  at: string;
+}
+
+function findRoot(from: string): string {
+  let dir = from;
+  for (let depth = 0; depth < 6; depth++) {
+    if (
+      existsSync(join(dir, 'package.json')) &&
+      existsSync(join(dir, 'bench/baseline/schema.sql'))
+    ) {
+      return dir;
+    }
+    dir = dirname(dir);
+  }
+  throw new Error(`Cannot find the repository root above ${from}`);
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      messages: { type: 'string' },
+      numbers: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      'import-connections': { type: 'string' },
+      'quiet-wait': { type: 'string' },
+      rounds: { type: 'string' },
+      platforms: { type: 'string', default: PLATFORMS.join(',') },
+      scenarios: { type: 'string', default: SCENARIO_ORDER.join(',') },
+      'pool-size': { type: 'string', default: '4' },
+      'skip-baseline': { type: 'boolean', default: false },
+      flatness: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      'max-minutes': { type: 'string', default: '25' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const int = (raw: string | undefined, name: string, fallback: number, min = 1): number => {
+    const value = raw === undefined ? fallback : Number(raw.replace(/[,_]/g, ''));
+    if (!Number.isInteger(value) || value < min) {
+      throw new Error(`--${name} must be an integer ≥ ${min}`);
+    }
+    return value;
+  };
+  const list = <T extends string>(raw: string, name: string, known: readonly T[]): T[] => {
+    const items = raw.split(',').map((item) => item.trim());
+    const unknown = items.filter((item) => !(known as readonly string[]).includes(item));
+    if (unknown.length > 0 || items.length === 0) {
+      throw new Error(`--${name}: unknown ${unknown.join(', ')}; known: ${known.join(', ')}`);
+    }
+    return known.filter((item) => items.includes(item));
+  };
+  const quick = values.quick;
+  return {
+    messages: int(values.messages, 'messages', quick ? 50_000 : 1_000_000, 100),
+    numbers: int(values.numbers, 'numbers', quick ? 1_000 : 10_000, 40),
+    duration: int(values.duration, 'duration', quick ? 3 : 10),
+    warmup: int(values.warmup, 'warmup', quick ? 1 : 2, 0),
+    connections: int(values.connections, 'connections', 64),
+    importConnections: int(values['import-connections'], 'import-connections', 8),
+    quietWait: int(values['quiet-wait'], 'quiet-wait', 10, 0),
+    rounds: int(values.rounds, 'rounds', quick ? 1 : 2),
+    poolSize: int(values['pool-size'], 'pool-size', 4),
+    platforms: list(values.platforms, 'platforms', PLATFORMS),
+    scenarios: list(values.scenarios, 'scenarios', SCENARIO_ORDER),
+    skipBaseline: values['skip-baseline'],
+    flatness: values.flatness,
+    profile: values.profile,
+    quick,
+    maxMinutes: int(values['max-minutes'], 'max-minutes', 40),
+  };
+}
+
+const log = (message: string): void =>
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+/** Cleanup steps, run last-in first-out on the way out, whichever way that is. */
+const cleanups: Array<() => Promise<unknown>> = [];
+const children = new Set<number>();
+async function cleanUp(): Promise<void> {
+  for (let step = cleanups.pop(); step; step = cleanups.pop()) {
+    await step().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+  }
+}
+process.on('exit', () => {
+  for (const pid of children) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+async function adminQuery<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The local postmaster of the server at `url`, to measure that server's CPU; null if remote. */
+async function findPostmaster(url: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return postmasterOf(rows[0].pid);
+  } finally {
+    await client.end();
+  }
+}
+
+interface DatabaseServer {
+  adminUrl: string;
+  kind: 'DATABASE_URL' | 'embedded';
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL's server, or an embedded one started by the app's own (built) launcher. */
+async function databaseServer(appDir: string): Promise<DatabaseServer> {
+  if (process.env.DATABASE_URL) {
+    return { adminUrl: process.env.DATABASE_URL, kind: 'DATABASE_URL', stop: async () => {} };
+  }
+  const launcher = join(appDir, 'libs/database/src/embedded/embedded-postgres.launcher.js');
+  const { startEmbeddedPostgres } = (await import(pathToFileURL(launcher).href)) as {
+    startEmbeddedPostgres(options: {
+      dataDir: string;
+      logger: { log(m: string): void; warn(m: string): void; error(m: string): void };
+    }): Promise<{ url: string; stop(): Promise<void> }>;
+  };
+  const dataDir = await mkdtemp(join(tmpdir(), 'sms-bench-pg-'));
+  log(`DATABASE_URL unset: starting an embedded PostgreSQL in ${dataDir}`);
+  const report = (message: string): void => log(`embedded PostgreSQL: ${message}`);
+  const server = await startEmbeddedPostgres({
+    dataDir,
+    logger: { log: () => {}, warn: report, error: report },
+  });
+  return {
+    adminUrl: server.url,
+    kind: 'embedded',
+    stop: async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A copy of the built app, so that a rebuild of dist/ during the bench changes nothing. */
+async function snapshotApp(stamp: string): Promise<string> {
+  if (!existsSync(join(BUILT_APP, 'apps/api/src/main.js'))) {
+    throw new Error('dist/apps/api is missing: run `npm run build` first (npm run bench does)');
+  }
+  const dir = join(RESULTS_DIR, `.app-${stamp}`);
+  await cp(BUILT_APP, dir, { recursive: true });
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The environment variables the app reads, from its configuration source. */
+async function appEnvironmentNames(): Promise<Set<string>> {
+  try {
+    const source = await readFile(join(ROOT, 'apps/api/src/config/environment.ts'), 'utf8');
+    return new Set([...source.matchAll(/^\s+'([A-Z][A-Z0-9_]+)',?$/gm)].map((match) => match[1]));
+  } catch {
+    return new Set();
+  }
+}
+
+function gitDescription(): string {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd: ROOT }).toString().trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'apps', 'libs');
+    return dirty ? `${commit} + uncommitted changes in apps/ libs/` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const average = (values: number[]): number | null =>
+  values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+
+function combine(runs: Run[]): Combined | null {
+  if (runs.length === 0) return null;
+  const cpuOf = (who: keyof CpuPerRequest): number | null =>
+    average(runs.map((run) => run.cpuMs[who]).filter((value): value is number => value !== null));
+  const rss = runs
+    .map((run) => run.stats.rssMaxMb)
+    .filter((value): value is number => value !== null);
+  return {
+    rps:
+      runs.reduce((sum, run) => sum + run.ok, 0) /
+      runs.reduce((sum, run) => sum + run.durationSeconds, 0),
+    p50: average(runs.map((run) => run.p50)) ?? NaN,
+    p99: average(runs.map((run) => run.p99)) ?? NaN,
+    rssMaxMb: rss.length ? Math.max(...rss) : null,
+    cpuMs: {
+      server: cpuOf('server'),
+      postgres: cpuOf('postgres'),
+      generator: cpuOf('generator'),
+      machine: cpuOf('machine'),
+    },
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    runs: runs.length,
+    foreignCpuPctMax: (() => {
+      const foreign = runs
+        .map((run) => run.stats.foreignCpuPct)
+        .filter((value): value is number => value !== null);
+      return foreign.length ? Math.max(...foreign) : null;
+    })(),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const startedAt = Date.now();
+  const deadline = startedAt + options.maxMinutes * 60_000;
+  const timeLeft = (): boolean => Date.now() < deadline;
+  const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
+  await mkdir(RESULTS_DIR, { recursive: true });
+
+  const appDir = await snapshotApp(stamp);
+  const appEntry = join(appDir, 'apps/api/src/main.js');
+  const baselineEntry = join(COMPILED_DIR, 'baseline/server.js');
+  const adminKey = randomBytes(30).toString('base64url'); // 40 characters
+  const headers = { authorization: `Bearer ${adminKey}` };
+  const knownEnv = await appEnvironmentNames();
+  // Rate limits far above anything a run can reach, where the app has them.
+  const limitsEnv = Object.fromEntries(
+    [
+      ['THROTTLE_LIMIT', '1000000000'],
+      ['AUTH_FAILURE_LIMIT', '1000000'],
+    ].filter(([name]) => knownEnv.has(name)),
+  );
+
+  const server = await databaseServer(appDir);
+  cleanups.push(() => server.stop());
+  const [{ server_version: pgVersion }] = await adminQuery<{ server_version: string }>(
+    server.adminUrl,
+    'SHOW server_version',
+  );
+  log(
+    `PostgreSQL ${pgVersion} (${server.kind}); pool of the app and of the baseline: ${options.poolSize}`,
+  );
+
+  const postmasterPid = await findPostmaster(server.adminUrl);
+  if (postmasterPid === null) log('PostgreSQL runs elsewhere: its CPU is not measured');
+
+  const suffix = randomBytes(4).toString('hex');
+  const databases: Record<string, string> = {
+    app: `sms_bench_${suffix}`,
+    baseline: `sms_baseline_${suffix}`,
+  };
+  if (options.flatness) databases.flat = `sms_bench_flat_${suffix}`;
+  const urls: Record<string, string> = {};
+  for (const [key, name] of Object.entries(databases)) {
+    await adminQuery(server.adminUrl, `CREATE DATABASE ${name}`);
+    cleanups.push(() =>
+      adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    );
+    urls[key] = withDatabase(server.adminUrl, name);
+  }
+
+  const dataset: Dataset = { messages: options.messages, numbers: options.numbers };
+  // The same history per number on a table ten times smaller: each read returns as much.
+  const flatDataset: Dataset = {
+    messages: Math.round(options.messages / 10),
+    numbers: Math.max(40, Math.round(options.numbers / 10)),
+  };
+  const probePath = `/api/get-conversation/${encodeURIComponent(phoneOf(0))}`;
+
+  const startApp = async (
+    platform: Platform,
+    databaseUrl: string,
+    nodeArgs: string[] = [],
+  ): Promise<RunningProcess> => {
+    const port = await freePort();
+    const app = await startNodeProcess({
+      name: `app (${platform})`,
+      args: [...nodeArgs, appEntry],
+      // Not the repository: no .env of a developer's leaks in.
+      cwd: appDir,
+      env: {
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        HTTP_ADAPTER: platform,
+        DATABASE_URL: databaseUrl,
+        DB_POOL_SIZE: String(options.poolSize),
+        ADMIN_API_KEY: adminKey,
+        SWAGGER_ENABLED: 'false',
+        ...limitsEnv,
+      },
+      port,
+      probePath,
+      probeHeaders: headers,
+    });
+    children.add(app.pid);
+    return app;
+  };
+  const startBaseline = async (nodeArgs: string[] = []): Promise<RunningProcess> => {
+    const port = await freePort();
+    const baseline = await startNodeProcess({
+      name: 'baseline',
+      args: [...nodeArgs, baselineEntry],
+      env: {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: urls.baseline,
+        DB_POOL_SIZE: String(options.poolSize),
+      },
+      port,
+      probePath,
+    });
+    children.add(baseline.pid);
+    return baseline;
+  };
+  const stop = async (process: RunningProcess, signal?: NodeJS.Signals): Promise<void> => {
+    await process.stop(signal);
+    children.delete(process.pid);
+  };
+
+  // The app's own migrations create its schema: start it once on each of its databases.
+  for (const key of ['app', 'flat']) {
+    if (urls[key]) await stop(await startApp('express', urls[key]));
+  }
+  log("the app's schema was created by its migrations (one start per database)");
+
+  log(
+    `loading ${dataset.messages.toLocaleString('en-US')} messages over ${dataset.numbers.toLocaleString('en-US')} numbers ` +
+      "with SQL (INSERT ... SELECT FROM generate_series), into the app's and the baseline's databases at once",
+  );
+  const load = async (url: string, data: Dataset, withSummaries: boolean, label: string) => {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      if (label === 'baseline') {
+        await client.query(await readFile(join(BENCH_DIR, 'baseline/schema.sql'), 'utf8'));
+      }
+      const seconds = await loadDataset(client, data, {
+        withSummaries,
+        log: (message) => log(`  ${label}: ${message}`),
+      });
+      const { rows } = await client.query<{ size: string }>(
+        'SELECT pg_size_pretty(pg_database_size(current_database())) AS size',
+      );
+      log(`  ${label}: loaded in ${seconds.toFixed(1)} s (database ${rows[0].size})`);
+      return { seconds, size: rows[0].size };
+    } finally {
+      await client.end();
+    }
+  };
+  const loads = Object.fromEntries(
+    await Promise.all([
+      load(urls.app, dataset, true, 'app').then((result) => ['app', result] as const),
+      ...(options.skipBaseline
+        ? []
+        : [load(urls.baseline, dataset, false, 'baseline').then((r) => ['baseline', r] as const)]),
+    ]),
+  );
+  if (urls.flat) loads.flat = await load(urls.flat, flatDataset, true, 'flat');
+
+  const runs: Run[] = [];
+
+  /** A warm-up and a measured autocannon run of `scenario` against `target`. */
+  const measure = async (args: {
+    target: RunningProcess;
+    scenario: ScenarioName;
+    data: Dataset;
+    label: string;
+  }): Promise<Run> => {
+    const isImport = SCENARIOS[args.scenario].kind === 'import';
+    const timeout = isImport ? 60 : 10;
+    const connections = isImport ? options.importConnections : options.connections;
+    const fire = (duration: number): Promise<AutocannonResult> =>
+      new Promise((resolve, reject) => {
+        const guard: { timer?: NodeJS.Timeout } = {};
+        const instance = autocannon(
+          {
+            url: args.target.url,
+            connections,
+            duration,
+            timeout,
+            requests: scenarioRequests(args.scenario, args.data, headers),
+          },
+          (error, result) => {
+            clearTimeout(guard.timer);
+            if (error) reject(error);
+            else resolve(result);
+          },
+        );
+        // Bounded even if a server stops answering.
+        guard.timer = setTimeout(() => instance.stop(), (duration + timeout + 30) * 1000);
+      });
+    const quietGate =
+      options.quietWait > 0
+        ? await waitForQuietMachine(options.quietWait, 25)
+        : { waitedSeconds: 0, busyPct: null };
+    if (options.warmup > 0) await fire(options.warmup);
+    const afterWarmup = await waitUntilIdle(args.target.pid, 90);
+    const sampler = startSampler(args.target.pid, postmasterPid);
+    const result = await fire(options.duration);
+    const stats = sampler.stop();
+    const afterRun = await waitUntilIdle(args.target.pid, 90);
+    const ok = result['2xx'];
+    const perRequest = (seconds: number | null): number | null =>
+      seconds !== null && ok > 0 ? (1000 * seconds) / ok : null;
+    const run: Run = {
+      label: args.label,
+      scenario: args.scenario,
+      rps: ok / result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      latencyMean: result.latency.average,
+      durationSeconds: result.duration,
+      ok,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      statusCodes: Object.fromEntries(
+        Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+      ),
+      connections,
+      quietGate,
+      drainSeconds: { afterWarmup, afterRun },
+      stats,
+      cpuMs: {
+        server: perRequest(stats.cpuSeconds.server),
+        postgres: perRequest(stats.cpuSeconds.postgres),
+        generator: perRequest(stats.cpuSeconds.generator),
+        machine: perRequest(stats.cpuSeconds.machine),
+      },
+      at: new Date().toISOString(),
+    };
+    runs.push(run);
+    const codes = Object.entries(run.statusCodes)
+      .map(([code, count]) => `${code}×${count}`)
+      .join(' ');
+    log(
+      `  ${args.label.padEnd(26)} ${args.scenario.padEnd(17)} ${run.rps.toFixed(0).padStart(6)} req/s` +
+        `  p50 ${run.p50} ms  p99 ${run.p99} ms  RSS ${stats.rssMaxMb} MB` +
+        `  [${codes}${run.errors ? ` errors×${run.errors}` : ''}]` +
+        `  CPU ms/req: server ${run.cpuMs.server?.toFixed(3)} postgres ${run.cpuMs.postgres?.toFixed(3)}` +
+        ` machine ${run.cpuMs.machine?.toFixed(3)}  foreign CPU ${stats.foreignCpuPct}%` +
+        (quietGate.waitedSeconds > 1 ? `  (waited ${quietGate.waitedSeconds} s for quiet)` : ''),
+    );
+    return run;
+  };
+
+  // --- Flatness: read-conversation on a table ten times smaller, same history per number.
+  const flatness: FlatnessRow[] = [];
+  if (options.flatness) {
+    log(
+      `flatness: read-conversation at ${flatDataset.messages.toLocaleString('en-US')} messages / ` +
+        `${flatDataset.numbers.toLocaleString('en-US')} numbers vs ${dataset.messages.toLocaleString('en-US')} / ` +
+        `${dataset.numbers.toLocaleString('en-US')}`,
+    );
+    for (const platform of options.platforms) {
+      if (!timeLeft()) break;
+      const apps = {
+        small: await startApp(platform, urls.flat),
+        large: await startApp(platform, urls.app),
+      };
+      const sides: { small: Run[]; large: Run[] } = { small: [], large: [] };
+      for (let round = 0; round < options.rounds && timeLeft(); round++) {
+        const order =
+          round % 2 === 0 ? (['small', 'large'] as const) : (['large', 'small'] as const);
+        for (const side of order) {
+          sides[side].push(
+            await measure({
+              target: apps[side],
+              scenario: 'read-conversation',
+              data: side === 'small' ? flatDataset : dataset,
+              label: `flatness ${platform} ${side}`,
+            }),
+          );
+        }
+      }
+      await stop(apps.small);
+      await stop(apps.large);
+      const small = combine(sides.small);
+      const large = combine(sides.large);
+      if (!small || !large) continue;
+      flatness.push({
+        platform,
+        small: { ...flatDataset, ...small },
+        large: { ...dataset, ...large },
+        p99Ratio: large.p99 / small.p99,
+        rpsRatio: large.rps / small.rps,
+        pass: large.p99 / small.p99 <= TARGETS.flatnessP99Ratio,
+      });
+    }
+  }
+
+  // --- The scenarios: each platform's app and the baseline up at once (idle
+  // when not measured), scenario by scenario, ABBA against the baseline.
+  const apps = {} as Record<Platform, RunningProcess>;
+  for (const platform of options.platforms) apps[platform] = await startApp(platform, urls.app);
+  const baseline = options.skipBaseline ? null : await startBaseline();
+
+  const probes: Record<string, Probe> = {};
+  for (const scenario of options.scenarios) {
+    for (const platform of options.platforms) {
+      probes[`${scenario}/${platform}`] = await probeScenario(
+        scenario,
+        dataset,
+        headers,
+        apps[platform].url,
+      );
+    }
+    const baselineScenario = SCENARIOS[scenario].baseline;
+    if (baseline && baselineScenario) {
+      probes[`${baselineScenario}/baseline`] ??= await probeScenario(
+        baselineScenario,
+        dataset,
+        headers,
+        baseline.url,
+      );
+    }
+  }
+  for (const [key, probe] of Object.entries(probes)) {
+    log(`probe ${key}: ${probe.status} ${probe.shape}${probe.excerpt ? ` ${probe.excerpt}` : ''}`);
+  }
+
+  const measured: Record<string, { app: Run[]; baseline: Run[] }> = {};
+  for (const scenario of options.scenarios) {
+    const baselineScenario = baseline ? SCENARIOS[scenario].baseline : null;
+    const platforms = options.platforms.filter((platform) => probes[`${scenario}/${platform}`].ok);
+    for (let round = 0; round < options.rounds && timeLeft(); round++) {
+      // Each app run next to a baseline run of its own, in reverse order every other round.
+      let steps = platforms.flatMap((platform) => [
+        { platform, onBaseline: false },
+        ...(baselineScenario ? [{ platform, onBaseline: true }] : []),
+      ]);
+      if (round % 2 === 1) steps = steps.reverse();
+      for (const step of steps) {
+        if (!timeLeft()) break;
+        const sets = (measured[`${scenario}/${step.platform}`] ??= { app: [], baseline: [] });
+        if (step.onBaseline && baseline && baselineScenario) {
+          sets.baseline.push(
+            await measure({
+              target: baseline,
+              scenario: baselineScenario,
+              data: dataset,
+              label: `baseline (paired ${step.platform})`,
+            }),
+          );
+        } else {
+          sets.app.push(
+            await measure({
+              target: apps[step.platform],
+              scenario,
+              data: dataset,
+              label: `app ${step.platform}`,
+            }),
+          );
+        }
+      }
+    }
+  }
+  for (const app of Object.values(apps)) await stop(app);
+  if (baseline) await stop(baseline);
+
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  for (const scenario of options.scenarios) {
+    for (const platform of options.platforms) {
+      const probe = probes[`${scenario}/${platform}`];
+      const sets = measured[`${scenario}/${platform}`];
+      const app = sets ? combine(sets.app) : null;
+      if (!app) {
+        skipped.push(
+          `${scenario} on ${platform}: ${probe.ok ? 'not run (time limit)' : `the probe got ${probe.status}: ${probe.excerpt}`}`,
+        );
+        continue;
+      }
+      const base = combine(sets.baseline);
+      const partial = {
+        scenario,
+        platform,
+        messagesPerSecond:
+          SCENARIOS[scenario].kind === 'import' ? app.rps * IMPORT_BATCH : undefined,
+        rpsRatio: base ? app.rps / base.rps : null,
+        p99Ratio: base ? app.p99 / base.p99 : null,
+      };
+      const row: Row = {
+        ...app,
+        ...partial,
+        baselineScenario: base ? SCENARIOS[scenario].baseline : null,
+        baseline: base,
+        ...judge(partial),
+      };
+      if (row.non2xx + row.errors > 0.01 * app.rps * options.duration * app.runs) {
+        row.pass = false;
+        row.target += ' (over 1% non-2xx or errors)';
+      }
+      rows.push(row);
+    }
+  }
+
+  // --- Profiles: separate processes under --cpu-prof, so that the figures
+  // above carry no profiler overhead.
+  const profiles: Array<Record<string, unknown>> = [];
+  if (options.profile) {
+    const profileDir = join(RESULTS_DIR, `profiles-${stamp}`);
+    await mkdir(profileDir, { recursive: true });
+    const preload = pathToFileURL(join(COMPILED_DIR, 'lib/exit-on-sigusr2.js')).href;
+    const targets: Array<Platform | 'baseline'> = [
+      ...options.platforms,
+      ...(options.skipBaseline ? [] : (['baseline'] as const)),
+    ];
+    for (const target of targets) {
+      for (const scenario of PROFILED_SCENARIOS) {
+        if (!timeLeft()) break;
+        const name = `${target}-${scenario}`;
+        const profilerArgs = [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profileDir}`,
+          `--cpu-prof-name=${name}.cpuprofile`,
+        ];
+        // The baseline's SIGTERM handler exits normally, which writes the profile; the app needs the preload.
+        const server =
+          target === 'baseline'
+            ? await startBaseline(profilerArgs)
+            : await startApp(target, urls.app, [...profilerArgs, '--import', preload]);
+        const run = await measure({
+          target: server,
+          scenario,
+          data: dataset,
+          label: `profiled ${target}`,
+        });
+        await stop(server, target === 'baseline' ? 'SIGTERM' : 'SIGUSR2');
+        const file = join(profileDir, `${name}.cpuprofile`);
+        if (!existsSync(file)) {
+          log(`  no profile written at ${file}`);
+          continue;
+        }
+        const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+        const summary = summarizeProfile(profile, { windowSeconds: options.duration, top: 30 });
+        profiles.push({
+          target,
+          scenario,
+          file: file.slice(ROOT.length + 1),
+          rpsUnderProfiler: run.rps,
+          cpuMsUnderProfiler: run.cpuMs,
+          ...summary,
+        });
+        console.log(
+          formatSummary(
+            { ...summary, topFunctions: summary.topFunctions.slice(0, 20) },
+            `profile ${name} (last ${options.duration} s)`,
+          ),
+        );
+      }
+    }
+  }
+
+  // --- Report.
+  const totalMinutes = (Date.now() - startedAt) / 60_000;
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  const report = {
+    date: new Date().toISOString(),
+    machine,
+    postgres: { version: pgVersion, server: server.kind },
+    app: { commit: gitDescription(), poolSize: options.poolSize },
+    options,
+    dataset: {
+      ...dataset,
+      loadedWith:
+        "SQL: INSERT ... SELECT FROM generate_series into messages; for the app also the CreateConversations migration's backfill statement into conversations; VACUUM ANALYZE",
+      loads,
+      flatness: options.flatness ? flatDataset : undefined,
+    },
+    loadGenerator: `autocannon, ${options.connections} connections, in the runner process; ${options.warmup} s warm-up then ${options.duration} s per run; ${options.rounds} round(s) in ABBA order`,
+    rows,
+    skipped,
+    flatness,
+    profiles,
+    probes,
+    runs,
+    totalMinutes,
+  };
+  const resultFile = join(RESULTS_DIR, `${stamp}${options.quick ? '-quick' : ''}.json`);
+  await writeFile(resultFile, `${JSON.stringify(report, null, 2)}\n`);
+
+  const out = (line = ''): void => console.log(line);
+  out();
+  out(
+    `## ${options.quick ? 'Quick run' : 'Results'}: ${report.date.slice(0, 10)}, ${machine.cpus} cores, ` +
+      `Node ${process.version}, PostgreSQL ${pgVersion} (${server.kind}), app ${report.app.commit}`,
+  );
+  out(
+    `Dataset: ${dataset.messages.toLocaleString('en-US')} messages over ${dataset.numbers.toLocaleString('en-US')} numbers, ` +
+      'loaded with SQL (generate_series), not through the API.',
+  );
+  out(
+    `${report.loadGenerator}. read-thread and threads are compared with the baseline's read-conversation ` +
+      '(the baseline has no thread endpoints).',
+  );
+  if (rows.length) {
+    out();
+    out(resultsTable(rows));
+    out();
+    out(
+      'CPU per successful request (ms), same runs; all of it shares 2 cores with the load generator:',
+    );
+    out();
+    out(cpuTable(rows));
+  }
+  for (const line of skipped) out(`- ${line}`);
+  if (flatness.length) {
+    out();
+    out(flatnessTable(flatness));
+  }
+  out();
+  out(`JSON: ${resultFile.slice(ROOT.length + 1)} (${totalMinutes.toFixed(1)} min)`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

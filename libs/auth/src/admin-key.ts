@@ -1,0 +1,103 @@
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { generateApiKeySecret, hashApiKey, sameDigest } from './api-key-secret.js';
+
+/** Also enforced on ADMIN_API_KEY by the configuration's validation. */
+export const MIN_ADMIN_KEY_LENGTH = 32;
+/** Where development keeps the admin key it generated, under DATA_DIR. */
+export const ADMIN_KEY_FILE = 'admin-api-key';
+
+/** The admin credential. Only its digest stays in memory. */
+export class AdminKey {
+  private readonly digest: Buffer;
+
+  constructor(secret: string) {
+    this.digest = hashApiKey(secret);
+  }
+
+  /** Constant-time: both sides are hashed to 32 bytes first, so lengths never differ. */
+  matches(secret: string): boolean {
+    return sameDigest(hashApiKey(secret), this.digest);
+  }
+}
+
+export interface AdminKeySettings {
+  adminApiKey?: string;
+  nodeEnv: string;
+  dataDir: string;
+  /** For the curl line printed with a newly generated key. */
+  port: number;
+}
+
+/**
+ * ADMIN_API_KEY when set (production requires it). Otherwise: in tests an
+ * ephemeral random key; in development the key kept in DATA_DIR, generated,
+ * stored with mode 0600 and printed once on the very first start, so that
+ * `npm start` stays a one-command demo.
+ */
+export async function resolveAdminKey(
+  settings: AdminKeySettings,
+  logger: Pick<Logger, 'log' | 'warn'> = new Logger('Auth'),
+): Promise<AdminKey> {
+  if (settings.adminApiKey) return new AdminKey(settings.adminApiKey);
+  switch (settings.nodeEnv) {
+    case 'production':
+      throw new Error('ADMIN_API_KEY must be set in production');
+    case 'test':
+      return new AdminKey(generateApiKeySecret());
+    default:
+      return new AdminKey(await developmentAdminKey(settings, logger));
+  }
+}
+
+async function developmentAdminKey(
+  settings: AdminKeySettings,
+  logger: Pick<Logger, 'log' | 'warn'>,
+): Promise<string> {
+  const file = resolve(join(settings.dataDir, ADMIN_KEY_FILE));
+  const stored = await readKeyFile(file);
+  if (stored !== undefined) {
+    logger.log(`ADMIN_API_KEY is unset: using the development admin key in ${file}`);
+    return stored;
+  }
+  const secret = generateApiKeySecret();
+  await mkdir(settings.dataDir, { recursive: true });
+  try {
+    // 'wx': another instance starting at the same moment must not overwrite ours.
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      return (await readKeyFile(file)) ?? secret;
+    }
+    throw error;
+  }
+  await chmod(file, 0o600); // `mode` is filtered by the umask
+  logger.warn(
+    [
+      `ADMIN_API_KEY is unset: generated a development admin key and saved it in ${file} (mode 0600).`,
+      `It is shown only this once:`,
+      `  ${secret}`,
+      `Create a key for a phone:`,
+      `  curl -X POST http://localhost:${settings.port}/api/keys -H 'Authorization: Bearer ${secret}' -H 'Content-Type: application/json' -d '{"label": "my phone", "phones": ["+12025550143"]}'`,
+    ].join('\n'),
+  );
+  return secret;
+}
+
+async function readKeyFile(file: string): Promise<string | undefined> {
+  let content: string;
+  try {
+    content = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const secret = content.trim();
+  if (secret.length < MIN_ADMIN_KEY_LENGTH) {
+    throw new Error(
+      `${file} must hold an admin key of at least ${MIN_ADMIN_KEY_LENGTH} characters; delete it to generate a new one`,
+    );
+  }
+  return secret;
+}

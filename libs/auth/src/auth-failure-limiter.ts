@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ThrottlerStorage } from '@nestjs/throttler';
+
+/**
+ * A block marker is only ever read (limit: infinite) or set (limit: 0); its
+ * hit counter is irrelevant, so its hits expire at once and never pile up.
+ */
+const MARKER_TTL_MS = 1;
+
+/**
+ * Counts failed authentications per client address and blocks the address
+ * once it has failed AUTH_FAILURE_LIMIT times within THROTTLE_TTL_MS, for that
+ * long. A blocked address is refused before its key is judged, so it cannot
+ * keep guessing and tell a hit from a miss. Built on the throttler's storage,
+ * so the counts are shared through Redis like the per-key limits.
+ */
+@Injectable()
+export class AuthFailureLimiter {
+  private readonly logger = new Logger('Auth');
+  private readonly limit: number;
+  private readonly windowMs: number;
+  /** Blocks this instance has logged, so a guessing client causes one warning, not one per try. */
+  private readonly reported = new Map<string, number>();
+
+  constructor(
+    @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
+    config: ConfigService,
+  ) {
+    this.limit = config.getOrThrow<number>('AUTH_FAILURE_LIMIT');
+    this.windowMs = config.getOrThrow<number>('THROTTLE_TTL_MS');
+  }
+
+  /** Seconds until `client` may authenticate again; 0 when it is not blocked. */
+  async blockedFor(client: string): Promise<number> {
+    const marker = await this.storage.increment(
+      `auth-block:${client}`,
+      MARKER_TTL_MS,
+      Number.MAX_SAFE_INTEGER,
+      this.windowMs,
+      'auth-block',
+    );
+    return marker.isBlocked ? Math.max(1, marker.timeToBlockExpire) : 0;
+  }
+
+  /** Counts one failure; the seconds `client` is now blocked for, or 0. */
+  async recordFailure(client: string): Promise<number> {
+    const failures = await this.storage.increment(
+      `auth-failures:${client}`,
+      this.windowMs,
+      this.limit,
+      this.windowMs,
+      'auth-failures',
+    );
+    if (!failures.isBlocked) return 0;
+    const marker = await this.storage.increment(
+      `auth-block:${client}`,
+      MARKER_TTL_MS,
+      0,
+      this.windowMs,
+      'auth-block',
+    );
+    const seconds = Math.max(1, marker.timeToBlockExpire);
+    this.report(client, seconds);
+    return seconds;
+  }
+
+  private report(client: string, seconds: number): void {
+    const now = Date.now();
+    if ((this.reported.get(client) ?? 0) > now) return;
+    for (const [address, until] of this.reported) if (until <= now) this.reported.delete(address);
+    this.reported.set(client, now + seconds * 1000);
+    this.logger.warn(`${client} failed to authenticate too often; refused for ${seconds} s`);
+  }
+}

@@ -1,0 +1,99 @@
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+import { HasCodePointLength } from '@app/common';
+import type { ApiKey } from '../api-key.entity.js';
+
+export const MAX_LABEL_LENGTH = 100;
+export const MAX_PHONES_PER_KEY = 100;
+const MAX_PHONE_INPUT_LENGTH = 32;
+
+export class CreateApiKeyDto {
+  /**
+   * What the key is for, shown in the key list; 1 to 100 characters.
+   * @example "Front desk phone"
+   */
+  @IsDefined()
+  @IsString()
+  @HasCodePointLength(1, MAX_LABEL_LENGTH)
+  @Matches(/\S/, { message: 'label must not be blank' })
+  label: string;
+
+  /**
+   * The numbers the key acts for (1 to 100), in any format libphonenumber understands; stored as E.164.
+   * @example ["+12025550143"]
+   */
+  @IsDefined()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PHONES_PER_KEY)
+  @IsString({ each: true })
+  @MaxLength(MAX_PHONE_INPUT_LENGTH, { each: true })
+  phones: string[];
+}
+
+/** A key as the key list shows it: never the secret. */
+export class ApiKeyDto {
+  /** @example "0b7d6f0e-3c2a-4f57-9a3e-2f1d9c8b7a65" */
+  id: string;
+  /** @example "Front desk phone" */
+  label: string;
+  /** The first characters of the secret, to recognise it. @example "sms_Xq3v9L" */
+  keyPrefix: string;
+  /** @example ["+12025550143"] */
+  phones: string[];
+  /** ISO 8601. @example "2025-11-25T12:00:00.000Z" */
+  createdAt: string;
+  /** ISO 8601; null while the key is active. @example null */
+  revokedAt: string | null;
+}
+
+export class ApiKeyListDto {
+  /** Every key, oldest first, revoked ones included. */
+  keys: ApiKeyDto[];
+}
+
+/** The answer to creating a key: the only time its secret is shown. */
+export class CreatedApiKeyDto {
+  /** @example "0b7d6f0e-3c2a-4f57-9a3e-2f1d9c8b7a65" */
+  id: string;
+  /**
+   * The secret, for `Authorization: Bearer <key>`. Shown only in this answer; store it now.
+   * @example "sms_Xq3v9LcT0mJ8w2bY5kRz1aN7dHf4uGp6sEo3iVl9QxC"
+   */
+  key: string;
+  /** @example "Front desk phone" */
+  label: string;
+  /** Normalized to E.164. @example ["+12025550143"] */
+  phones: string[];
+  /** ISO 8601. @example "2025-11-25T12:00:00.000Z" */
+  createdAt: string;
+}
+
+/** The whitelist of what leaves the service about a key. */
+export function toApiKeyDto(key: ApiKey): ApiKeyDto {
+  return {
+    id: key.id,
+    label: key.label,
+    keyPrefix: key.keyPrefix,
+    phones: key.phones,
+    createdAt: key.createdAt.toISOString(),
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export function toCreatedApiKeyDto(key: ApiKey, secret: string): CreatedApiKeyDto {
+  return {
+    id: key.id,
+    key: secret,
+    label: key.label,
+    phones: key.phones,
+    createdAt: key.createdAt.toISOString(),
+  };
+}

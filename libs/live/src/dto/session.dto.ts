@@ -1,0 +1,13 @@
+import type { Principal } from '@app/auth';
+
+/** What the key in use may do, so a client can offer the right numbers. */
+export class SessionDto {
+  /** The admin key acts for every number. @example false */
+  isAdmin: boolean;
+  /** The numbers a phone key acts for (E.164); empty for the admin key. @example ["+12025550143"] */
+  phones: string[];
+}
+
+export function toSessionDto(principal: Principal): SessionDto {
+  return { isAdmin: principal.isAdmin, phones: [...principal.phones] };
+}

@@ -1,0 +1,5 @@
+export * from './dto/session.dto.js';
+export * from './live-event.js';
+export * from './live-hub.js';
+export * from './live.module.js';
+export * from './web-page.module.js';

@@ -1,0 +1,90 @@
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { type MessageRecorded, MessageEvents } from '@app/messaging';
+import { encodeChanges, type MessageChange } from './live-event.js';
+import { LIVE_CHANNEL } from './live-hub.js';
+import { LiveRepository } from './live.repository.js';
+
+const RETRY_DELAYS_MS = [100, 500, 2_000];
+
+/**
+ * Tells every instance (this one included) about the messages this instance
+ * wrote, with PostgreSQL NOTIFY. A burst is coalesced: changes recorded while
+ * a NOTIFY is on its way go out together in the next one, packed into as few
+ * payloads as fit PostgreSQL's 8000-byte limit. The NOTIFY runs after the
+ * write committed and outside its transaction, so writes never wait on it.
+ */
+@Injectable()
+export class LiveNotifier implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger('LiveUpdates');
+  private pending: MessageChange[] = [];
+  private scheduled = false;
+  private draining?: Promise<void>;
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly events: MessageEvents,
+    private readonly repository: LiveRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscription = this.events.recorded$.subscribe((event) => this.record(event));
+  }
+
+  /** Sends what is still pending before the pool closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await this.draining;
+    await this.drain();
+  }
+
+  private record(event: MessageRecorded): void {
+    // Replays and conflicts change nothing, so nobody needs to hear about them.
+    const kind =
+      event.outcome === 'created' ? 'created' : event.outcome === 'merged' ? 'updated' : undefined;
+    if (!kind) return;
+    this.pending.push({
+      kind,
+      uuid: event.uuid,
+      senderPhone: event.senderPhone,
+      receiverPhone: event.receiverPhone,
+    });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.draining) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+        if (this.pending.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      for (const payload of encodeChanges(batch)) await this.send(payload);
+    }
+  }
+
+  private async send(payload: string): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.repository.notify(LIVE_CHANNEL, payload);
+        return;
+      } catch (error) {
+        if (attempt >= RETRY_DELAYS_MS.length) {
+          // Streams of other instances miss it until they reconnect; the
+          // database being away usually drops their LISTEN connections too.
+          this.logger.warn(`Live updates: NOTIFY failed: ${(error as Error).message}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Redis } from 'ioredis';
+
+/**
+ * The readiness check's own connection to REDIS_URL, when it is set. Kept open
+ * (ioredis reconnects by itself) so a check is one PING, and fails at once
+ * with the reason when Redis is away instead of waiting for a timeout.
+ */
+@Injectable()
+export class RedisHealth implements OnApplicationShutdown {
+  private readonly client?: Redis;
+  private lastError?: string;
+
+  constructor(config: ConfigService) {
+    const url = config.get<string>('REDIS_URL');
+    if (!url) return;
+    this.client = new Redis(url, {
+      connectTimeout: 1_000,
+      enableOfflineQueue: false,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
+    this.client.on('error', (error: Error) => (this.lastError = error.message));
+    this.client.on('ready', () => (this.lastError = undefined));
+  }
+
+  get isConfigured(): boolean {
+    return this.client !== undefined;
+  }
+
+  async ping(signal: AbortSignal): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    if (client.status === 'connecting' || client.status === 'connect') {
+      // Only just started: give the first connection the time of the check.
+      await new Promise<void>((resolve, reject) => {
+        const abort = () => reject(new Error('still connecting'));
+        signal.addEventListener('abort', abort, { once: true });
+        client.once('ready', () => {
+          signal.removeEventListener('abort', abort);
+          resolve();
+        });
+      });
+    }
+    if (client.status !== 'ready') {
+      throw new Error(this.lastError ?? `not connected (${client.status})`);
+    }
+    await client.ping();
+  }
+
+  onApplicationShutdown(): void {
+    this.client?.disconnect();
+  }
+}

@@ -1,0 +1,204 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpTraffic, type FinishedRequest, recordRoute } from './http-traffic.js';
+
+// A bare Node server stands in for Express and Fastify: HttpTraffic only ever
+// sees Node's request and response.
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function serve(
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ traffic: HttpTraffic; finished: FinishedRequest[]; url: string; server: Server }> {
+  const finished: FinishedRequest[] = [];
+  const traffic = new HttpTraffic((request) => finished.push(request));
+  const server = createServer(handler);
+  servers.push(server);
+  traffic.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { traffic, finished, url: `http://127.0.0.1:${port}`, server };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What became of a request: its status, or the network error's code. */
+async function outcome(url: string, init?: RequestInit): Promise<number | string> {
+  try {
+    const response = await fetch(url, init);
+    await response.text();
+    return response.status;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    return cause?.code ?? (error as Error).message;
+  }
+}
+
+describe('HttpTraffic', () => {
+  describe('request ids', () => {
+    it("echoes the client's X-Request-Id when it is short and plain, and makes one otherwise", async () => {
+      const { url } = await serve((req, res) => res.end(String(req.id)));
+      const idOf = async (header?: string) => {
+        const response = await fetch(url, header ? { headers: { 'X-Request-Id': header } } : {});
+        const body = await response.text();
+        expect(response.headers.get('x-request-id')).toBe(body);
+        return body;
+      };
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+      expect(await idOf('client-1.retry_2')).toBe('client-1.retry_2');
+      expect(await idOf('x'.repeat(128))).toBe('x'.repeat(128));
+      expect(await idOf()).toMatch(uuid);
+      expect(await idOf('x'.repeat(129))).toMatch(uuid);
+      expect(await idOf('has space')).toMatch(uuid);
+      expect(await idOf('semi;colon')).toMatch(uuid);
+      expect(await idOf('{"json":1}')).toMatch(uuid);
+    });
+  });
+
+  describe('finished requests', () => {
+    it('reports each request once, with its final status and the route the platform matched', async () => {
+      const { url, finished } = await serve((req, res) => {
+        if (req.url?.startsWith('/messages/')) recordRoute(req, '/messages/:uuid');
+        res.statusCode = req.url?.startsWith('/messages/') ? 200 : 404;
+        res.end();
+      });
+      await fetch(`${url}/messages/42?x=1`, { headers: { 'X-Request-Id': 'one' } });
+      await fetch(`${url}/nowhere?secret=1`, { method: 'POST', body: '{}' });
+
+      expect(finished).toEqual([
+        expect.objectContaining({
+          requestId: 'one',
+          method: 'GET',
+          route: '/messages/:uuid',
+          status: 200,
+          aborted: false,
+        }),
+        expect.objectContaining({
+          method: 'POST',
+          route: 'unmatched',
+          path: '/nowhere',
+          status: 404,
+          aborted: false,
+        }),
+      ]);
+      expect(finished[0]).not.toHaveProperty('path');
+      expect(finished[0].durationSeconds).toBeGreaterThan(0);
+    });
+
+    it('reads the route Express leaves on the request', async () => {
+      const { url, finished } = await serve((req, res) => {
+        Object.assign(req, { route: { path: '/api/get-conversation/:phone_number' } });
+        res.end();
+      });
+      await fetch(`${url}/api/get-conversation/%2B12025550143`);
+      expect(finished[0].route).toBe('/api/get-conversation/:phone_number');
+    });
+
+    it('reports a request whose client left before the answer as aborted', async () => {
+      const { url, finished } = await serve(() => undefined);
+      const controller = new AbortController();
+      const pending = fetch(url, { signal: controller.signal }).catch(() => undefined);
+      await sleep(50);
+      controller.abort();
+      await pending;
+      await expect.poll(() => finished.length).toBe(1);
+      expect(finished[0].aborted).toBe(true);
+    });
+  });
+
+  describe('drain', () => {
+    it('answers the request in flight, closing its connection, and refuses new connections', async () => {
+      const { url, traffic } = await serve((_req, res) => {
+        setTimeout(() => res.end('done'), 300);
+      });
+      const inFlight = fetch(url);
+      await sleep(50);
+      expect(traffic.inFlightCount).toBe(1);
+
+      const drained = traffic.drain(5_000);
+      expect(traffic.isDraining).toBe(true);
+      expect(await outcome(url)).toBe('ECONNREFUSED');
+      const response = await inFlight;
+      expect(await response.text()).toBe('done');
+      expect(response.headers.get('connection')).toBe('close');
+      expect(await drained).toEqual({ durationMs: expect.any(Number), abandoned: 0 });
+    });
+
+    it('answers a request whose body is still arriving when the drain starts', async () => {
+      const { url, traffic } = await serve((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += String(chunk)));
+        req.on('end', () => res.end(`got ${body}`));
+      });
+      const { port } = new URL(url);
+      const answer = new Promise<string>((resolve, reject) => {
+        const req = httpRequest({ port, host: '127.0.0.1', method: 'POST' }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += String(chunk)));
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        });
+        req.on('error', reject);
+        req.write('first half, ');
+        setTimeout(() => req.end('second half'), 300);
+      });
+      await sleep(100);
+      const drained = traffic.drain(5_000);
+      expect(await answer).toBe('200 got first half, second half');
+      expect((await drained).abandoned).toBe(0);
+    });
+
+    it('lets keep-alive clients with a request on the way get their answer, not a reset', async () => {
+      let served = 0;
+      const { url, traffic } = await serve((_req, res) => {
+        served += 1;
+        setTimeout(() => res.end('ok'), 2);
+      });
+      const outcomes = new Map<number | string, number>();
+      let stop = false;
+      // Each worker sends its next request the moment the previous answer arrives.
+      const worker = async () => {
+        while (!stop) {
+          const result = await outcome(url, { method: 'POST', body: 'x' });
+          outcomes.set(result, (outcomes.get(result) ?? 0) + 1);
+          if (result === 'ECONNREFUSED') return;
+        }
+      };
+      const workers = Array.from({ length: 16 }, worker);
+      await sleep(300);
+      const drained = await traffic.drain(5_000);
+      stop = true;
+      await Promise.all(workers);
+
+      expect([...outcomes.keys()].sort()).toEqual([200, 'ECONNREFUSED']);
+      expect(outcomes.get(200)).toBe(served);
+      expect(drained.abandoned).toBe(0);
+    });
+
+    it('closes what is still unanswered at the deadline', async () => {
+      const { url, traffic } = await serve(() => undefined);
+      const stuck = outcome(url);
+      await sleep(50);
+      expect(await traffic.drain(200)).toEqual({ durationMs: expect.any(Number), abandoned: 1 });
+      expect(await stuck).not.toBe(200);
+    });
+
+    it('ends live event streams at once instead of waiting for them', async () => {
+      const { url, traffic } = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write(': hello\n\n');
+      });
+      const stream = await fetch(url);
+      const drained = await traffic.drain(5_000);
+      expect(drained).toEqual({ durationMs: expect.any(Number), abandoned: 0 });
+      expect(drained.durationMs).toBeLessThan(1_000);
+      await expect(stream.text()).rejects.toThrow();
+    });
+  });
+});

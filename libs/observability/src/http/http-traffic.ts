@@ -1,0 +1,163 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { chooseRequestId, REQUEST_ID_HEADER, setRequestId } from './request-id.js';
+
+/** The route label of a request answered before any route matched (404, a body refused first). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * During a drain, how long a keep-alive connection that sends nothing may stay
+ * open. A client with a request already on its way gets it answered instead of
+ * having the connection closed under it.
+ */
+const DRAIN_IDLE_GRACE_MS = 1_000;
+
+export interface FinishedRequest {
+  requestId: string;
+  method: string;
+  /** The matched route pattern (`/api/get-conversation/:phone_number`), or UNMATCHED_ROUTE. */
+  route: string;
+  /** Path without the query string, kept only for requests that matched no route. */
+  path?: string;
+  status: number;
+  durationSeconds: number;
+  /** The connection closed before the whole response was sent. */
+  aborted: boolean;
+}
+
+export interface DrainResult {
+  durationMs: number;
+  /** Requests still unanswered at the deadline, whose connections were closed. */
+  abandoned: number;
+}
+
+/** Express leaves the matched route on the request, and keeps the URL before its rewrites. */
+interface ExpressRequest extends IncomingMessage {
+  route?: { path?: unknown };
+  originalUrl?: string;
+}
+
+const routes = new WeakMap<IncomingMessage, string>();
+
+/** For platforms that do not leave the route on the Node request (Fastify). */
+export function recordRoute(request: IncomingMessage, route: string): void {
+  routes.set(request, route);
+}
+
+/** A catch-all (`*path`: Nest's not-found handler) matches anything, so it is no route. */
+function routeOf(request: ExpressRequest): string | undefined {
+  const route = routes.get(request) ?? request.route?.path;
+  return typeof route === 'string' && !route.includes('*') ? route : undefined;
+}
+
+/**
+ * Watches the Node HTTP server itself rather than a platform's middleware, so
+ * that it sees every request on Express and Fastify alike, including those the
+ * platform answers before routing (404, unparseable bodies): each gets a
+ * request id, and is reported once finished with its final status. It also
+ * drains the server on shutdown.
+ */
+export class HttpTraffic {
+  private readonly inFlight = new Set<ServerResponse>();
+  private server?: Server;
+  private draining = false;
+
+  constructor(private readonly onFinished: (request: FinishedRequest) => void) {}
+
+  attach(server: Server): void {
+    this.server = server;
+    // Prepended: runs before the platform's own handler.
+    server.prependListener('request', (request: IncomingMessage, response: ServerResponse) =>
+      this.onRequest(request, response),
+    );
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Stops accepting connections and waits for the requests in flight to be
+   * answered, each response closing its connection, for at most `timeoutMs`;
+   * then closes whatever is left. Node's own `server.close()` (which Nest's
+   * `app.close()` calls) is not enough: it drops every keep-alive connection it
+   * deems idle at once, including those whose next request is already on the
+   * wire, so those clients see a reset; and it leaves connections that just got
+   * an answer open for another request until their keep-alive timeout.
+   */
+  async drain(timeoutMs: number): Promise<DrainResult> {
+    const started = performance.now();
+    this.draining = true;
+    for (const response of this.inFlight) closeConnectionAfter(response);
+    const server = this.server;
+    if (!server) return { durationMs: 0, abandoned: 0 };
+
+    let abandoned = 0;
+    const closed = new Promise<void>((resolve) => {
+      // net.Server's close, not http.Server's: stop listening but leave the
+      // open connections to finish (see above).
+      NetServer.prototype.close.call(server, () => resolve());
+    });
+    // A live event stream never finishes by itself; its client reconnects elsewhere.
+    const closeStreams = () => {
+      for (const response of this.inFlight) if (isEventStream(response)) response.destroy();
+    };
+    closeStreams();
+    const streamTimer = setInterval(closeStreams, 100);
+    const idleTimer = setTimeout(() => server.closeIdleConnections(), DRAIN_IDLE_GRACE_MS);
+    const deadline = setTimeout(() => {
+      abandoned = this.inFlight.size;
+      server.closeAllConnections();
+    }, timeoutMs);
+    try {
+      await closed;
+    } finally {
+      clearInterval(streamTimer);
+      clearTimeout(idleTimer);
+      clearTimeout(deadline);
+    }
+    return { durationMs: Math.round(performance.now() - started), abandoned };
+  }
+
+  private onRequest(request: ExpressRequest, response: ServerResponse): void {
+    const started = performance.now();
+    const requestId = chooseRequestId(request.headers[REQUEST_ID_HEADER.toLowerCase()]);
+    setRequestId(request, requestId);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
+    if (this.draining) closeConnectionAfter(response);
+    this.inFlight.add(response);
+
+    // 'close' follows 'finish' for an answered request, and comes alone when
+    // the connection went away first.
+    response.once('close', () => {
+      this.inFlight.delete(response);
+      const route = routeOf(request);
+      this.onFinished({
+        requestId,
+        method: request.method ?? 'UNKNOWN',
+        route: route ?? UNMATCHED_ROUTE,
+        ...(route === undefined
+          ? { path: (request.originalUrl ?? request.url)?.split('?')[0] }
+          : {}),
+        status: response.statusCode,
+        durationSeconds: (performance.now() - started) / 1000,
+        aborted: !response.writableFinished,
+      });
+    });
+  }
+}
+
+function isEventStream(response: ServerResponse): boolean {
+  const type = response.getHeader('content-type');
+  return response.headersSent && typeof type === 'string' && type.startsWith('text/event-stream');
+}
+
+/** Node then closes the connection once the response is sent, and tells the client so. */
+function closeConnectionAfter(response: ServerResponse): void {
+  if (!response.headersSent) response.setHeader('Connection', 'close');
+}

@@ -1,0 +1,97 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Subscription } from 'rxjs';
+import { PG_POOL } from '@app/database';
+import { MessageEvents, type MessageRecorded, type SmsEventKind } from '@app/messaging';
+import type { FinishedRequest } from '../http/http-traffic.js';
+
+const EVENTS: SmsEventKind[] = ['sent', 'received'];
+const OUTCOMES: MessageRecorded['outcome'][] = ['created', 'replayed', 'merged', 'conflict'];
+
+/**
+ * The app's Prometheus metrics, in a registry of its own (not prom-client's
+ * global one), so that several apps in one process (the tests) do not collide.
+ */
+@Injectable()
+export class Metrics implements OnModuleDestroy {
+  readonly registry = new Registry();
+  private readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly messagesRecorded: Counter<'event' | 'outcome'>;
+  private readonly subscription: Subscription;
+
+  constructor(@Inject(PG_POOL) pool: Pool, events: MessageEvents) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+
+    this.requestDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer HTTP requests, by route pattern and final status',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+
+    this.messagesRecorded = new Counter({
+      name: 'sms_messages_recorded_total',
+      help: 'Message events recorded, by event (sent, received) and outcome',
+      labelNames: ['event', 'outcome'],
+      registers,
+    });
+    // Every series exists from the start, so rate() sees the first increment.
+    for (const event of EVENTS) {
+      for (const outcome of OUTCOMES) this.messagesRecorded.inc({ event, outcome }, 0);
+    }
+    // Published synchronously on the request path: counting must not throw.
+    this.subscription = events.recorded$.subscribe(({ kind, outcome }) =>
+      this.messagesRecorded.inc({ event: kind, outcome }),
+    );
+
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'Database connections in the pool, by state (in_use, idle)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.set({ state: 'in_use' }, pool.totalCount - pool.idleCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+      },
+    });
+    new Gauge({
+      name: 'db_pool_waiting_requests',
+      help: 'Queries waiting for a free database connection',
+      registers,
+      collect() {
+        this.set(pool.waitingCount);
+      },
+    });
+    new Gauge({
+      name: 'db_pool_max_connections',
+      help: 'Size of the database pool (DB_POOL_SIZE)',
+      registers,
+      collect() {
+        this.set(pool.options.max ?? 0);
+      },
+    });
+  }
+
+  observeRequest(request: FinishedRequest): void {
+    if (request.aborted) return;
+    this.requestDuration.observe(
+      { method: request.method, route: request.route, status_code: String(request.status) },
+      request.durationSeconds,
+    );
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+  }
+}

@@ -1,0 +1,80 @@
+import { type INestApplication, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { HttpAdapterHost } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import { MessagingModule } from '@app/messaging';
+import { HealthController } from './health/health.controller.js';
+import { RedisHealth } from './health/redis-health.js';
+import { HttpTraffic, recordRoute } from './http/http-traffic.js';
+import { logFinishedRequest, loggingParams, type LogLevel } from './logging/logging.js';
+import { Metrics } from './metrics/metrics.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsTokenGuard } from './metrics/metrics-token.guard.js';
+import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
+
+/**
+ * What operators need to run the service: health checks, Prometheus metrics,
+ * JSON logs with a request id, and a graceful shutdown. Import it once, in the
+ * app module, and call configureObservability() on the app.
+ */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) =>
+        loggingParams({
+          level: config.get<LogLevel>('LOG_LEVEL') ?? 'info',
+          pretty: config.get<string>('NODE_ENV') === 'development',
+        }),
+    }),
+    TerminusModule.forRoot({ errorLogStyle: 'json' }),
+    MessagingModule,
+  ],
+  controllers: [HealthController, MetricsController],
+  providers: [
+    Metrics,
+    MetricsTokenGuard,
+    RedisHealth,
+    GracefulShutdown,
+    {
+      provide: HttpTraffic,
+      // PinoLogger is injected so the root logger exists before the first request.
+      inject: [Metrics, PinoLogger],
+      useFactory: (metrics: Metrics) =>
+        new HttpTraffic((request) => {
+          metrics.observeRequest(request);
+          logFinishedRequest(PinoLogger.root, request);
+        }),
+    },
+  ],
+})
+export class ObservabilityModule {}
+
+interface FastifyRequestLike {
+  raw: IncomingMessage;
+  routeOptions?: { url?: string };
+}
+
+/**
+ * Hooks the observability into the app: pino as Nest's logger (LOG_LEVEL=silent
+ * silences it), request ids, request logs and metrics on the HTTP server, and
+ * the signal handlers of the graceful shutdown. Call it instead of
+ * `app.enableShutdownHooks()`, never with it.
+ */
+export function configureObservability(app: INestApplication): void {
+  app.useLogger(app.get(NestPinoLogger));
+  app.get(HttpTraffic).attach(app.getHttpServer());
+  const { httpAdapter } = app.get(HttpAdapterHost);
+  if (httpAdapter.getType() === 'fastify') {
+    // Express leaves the matched route on the request; Fastify knows it here.
+    httpAdapter.setOnRequestHook(
+      (request: FastifyRequestLike, _reply: unknown, done: () => void) => {
+        if (request.routeOptions?.url) recordRoute(request.raw, request.routeOptions.url);
+        done();
+      },
+    );
+  }
+  app.get(GracefulShutdown).listenForSignals(app);
+}

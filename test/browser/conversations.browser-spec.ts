@@ -1,0 +1,280 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import request from 'supertest';
+import { issuePhoneKey } from '../factories/api-key.factory.js';
+import { buildSmsEvent, randomPhone, type SmsEventBody } from '../factories/sms-event.factory.js';
+import { startTestApp, type TestApp } from '../setup/test-app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/browser/', import.meta.url));
+
+/** A +1 number as the page shows numbers of the viewer's own country. */
+const national = (phone: string) =>
+  `(${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`;
+/** A +1 number as the page shows it when it knows no home country yet. */
+const international = (phone: string) =>
+  `+1 ${phone.slice(2, 5)} ${phone.slice(5, 8)} ${phone.slice(8)}`;
+
+/**
+ * The conversations page in Chromium against the real app: sign in, open a
+ * thread, page back through it, send, and see another client's message
+ * arrive live. Each step leaves a screenshot in test/artifacts/browser/.
+ */
+describe('The conversations page (browser)', () => {
+  let app: TestApp;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let page: Page;
+  let key: string;
+  const me = randomPhone();
+  const secondNumber = randomPhone();
+  const friend = randomPhone();
+  const acquaintances = [randomPhone(), randomPhone(), randomPhone()];
+  const external: string[] = [];
+  const problems: string[] = [];
+  const admin = () => `Bearer ${app.adminKey}`;
+  const now = Math.floor(Date.now() / 1000);
+
+  const shot = (name: string, target: Page = page) =>
+    target.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: false });
+
+  const importEvents = (events: Array<SmsEventBody & { type: 'sent' | 'received' }>) =>
+    request(app.baseUrl)
+      .post('/api/messages/import')
+      .set('Authorization', admin())
+      .send({ events })
+      .expect(200);
+
+  async function openPage(viewport: { width: number; height: number }): Promise<Page> {
+    const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
+    contexts.push(context);
+    const opened = await context.newPage();
+    opened.on('request', (sent) => {
+      const url = sent.url();
+      if (!url.startsWith(app.baseUrl) && !url.startsWith('data:')) external.push(url);
+    });
+    opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    opened.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    await opened.goto(app.baseUrl);
+    return opened;
+  }
+
+  async function signIn(target: Page): Promise<void> {
+    await target.getByLabel('API key').fill(key);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+    await target.getByRole('heading', { name: 'Which number?' }).waitFor();
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
+    }
+    await mkdir(ARTIFACTS, { recursive: true });
+    app = await startTestApp();
+    key = (await issuePhoneKey(app, [me, secondNumber])).authorization.replace(/^Bearer /, '');
+
+    // 75 messages with a friend over the last two days (three pages of 30),
+    // older single messages with three acquaintances.
+    const thread = Array.from({ length: 75 }, (_, index) => {
+      const mine = index % 3 === 1;
+      return {
+        type: mine ? ('sent' as const) : ('received' as const),
+        ...buildSmsEvent({
+          senderPhone: mine ? me : friend,
+          receiverPhone: mine ? friend : me,
+          messageText: `Message ${index + 1}${index % 10 === 0 ? ': a longer one, to see how a bubble wraps its text over more than one line' : ''}`,
+          timestamp: now - 2 * 86_400 + index * 1_800,
+        }),
+      };
+    });
+    const others = acquaintances.map((phone, index) => ({
+      type: 'received' as const,
+      ...buildSmsEvent({
+        senderPhone: phone,
+        receiverPhone: me,
+        messageText: `Hello from acquaintance ${index + 1}`,
+        timestamp: now - 5 * 86_400 - index * 3_600,
+      }),
+    }));
+    await importEvents([...thread, ...others]);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+    });
+    page = await openPage({ width: 1280, height: 800 });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('signs in with a key and offers its numbers', async () => {
+    await page.getByRole('heading', { name: 'Your conversations' }).waitFor();
+    await shot('01-sign-in');
+
+    await page.getByLabel('API key').fill('sms_not-a-real-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+    // Chromium logs the 401 it was meant to get.
+    problems.length = 0;
+
+    await signIn(page);
+    await shot('02-choose-number');
+    await page.getByRole('button', { name: international(me) }).click();
+    const threads = page.locator('button.thread');
+    await threads.first().waitFor();
+    expect(await threads.count()).toBe(4);
+    // Newest activity first, with the last message, its time and the count.
+    await expect.poll(() => threads.first().getAttribute('data-counterpart')).toBe(friend);
+    const first = await threads.first().innerText();
+    expect(first).toContain(national(friend));
+    expect(first).toContain('Message 75');
+    expect(first).toContain('75 messages');
+    await page.locator('.live-live').waitFor();
+    await shot('03-conversations');
+  });
+
+  it('opens a thread from the keyboard, newest messages at the bottom', async () => {
+    await page.locator('button.thread').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: national(friend) }).waitFor();
+    const bubbles = page.locator('li.bubble');
+    await bubbles.last().waitFor();
+    expect(await bubbles.count()).toBe(30);
+    expect(await bubbles.last().innerText()).toContain('Message 75');
+    // Sent on the right, received on the left, with time, status and segments.
+    const sent = page.locator('li.bubble.sent').last();
+    expect(await sent.innerText()).toMatch(/Sent\s+1 segment/);
+    const received = page.locator('li.bubble.received').last();
+    expect(await received.innerText()).toContain('Received');
+    const [sentBox, receivedBox] = [await sent.boundingBox(), await received.boundingBox()];
+    expect(sentBox!.x).toBeGreaterThan(receivedBox!.x);
+    await shot('04-thread');
+  });
+
+  it('loads older pages when scrolled back to the top', async () => {
+    const bubbles = page.locator('li.bubble');
+    const scroller = page.locator('.thread-scroll');
+    for (let attempt = 0; attempt < 10 && (await bubbles.count()) < 75; attempt += 1) {
+      const before = await bubbles.count();
+      await scroller.evaluate((element) => (element.scrollTop = 0));
+      await expect.poll(() => bubbles.count(), { timeout: 10_000 }).toBeGreaterThan(before);
+    }
+    expect(await bubbles.count()).toBe(75);
+    const texts = await page.locator('li.bubble .text').allInnerTexts();
+    expect(texts.map((text) => /^Message (\d+)/.exec(text)?.[1])).toEqual(
+      Array.from({ length: 75 }, (_, index) => String(index + 1)),
+    );
+    await page.getByText('This is the beginning of your conversation').waitFor();
+    await scroller.evaluate((element) => (element.scrollTop = 0));
+    await shot('05-older-pages');
+  });
+
+  it('sends a message, counting characters and segments before it goes', async () => {
+    const composer = page.getByRole('textbox', { name: `Message to ${national(friend)}` });
+    await composer.fill('See you at 7 ✓');
+    await expect.poll(() => page.locator('#composer-count').innerText()).toBe(
+      '14 characters · 1 segment · UCS-2 · 56 left',
+    );
+    await composer.fill('x'.repeat(161));
+    expect(await page.locator('#composer-count').innerText()).toContain('2 segments · GSM-7');
+    await composer.fill('See you at 7 ✓');
+    await shot('06-composer');
+
+    await composer.press('Enter');
+    const mine = page.locator('li.bubble.sent').filter({ hasText: 'See you at 7 ✓' });
+    await mine.waitFor();
+    await expect.poll(() => mine.getAttribute('data-status')).toBe('sent');
+    expect(await composer.inputValue()).toBe('');
+
+    const stored = await request(app.baseUrl)
+      .get(`/api/phones/${encodeURIComponent(me)}/conversations/${encodeURIComponent(friend)}/messages?limit=1`)
+      .set('Authorization', admin())
+      .expect(200);
+    expect(stored.body.messages[0]).toMatchObject({
+      uuid: await mine.getAttribute('data-uuid'),
+      text: 'See you at 7 ✓',
+      senderPhone: me,
+      encoding: 'UCS-2',
+    });
+    await shot('07-sent');
+  });
+
+  it("shows another client's messages as they arrive, without a reload", async () => {
+    const reply = buildSmsEvent({
+      senderPhone: friend,
+      receiverPhone: me,
+      messageText: 'Great, see you there!',
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    await request(app.baseUrl).post('/api/send-sms').set('Authorization', admin()).send(reply).expect(201);
+    const arrived = page.locator('li.bubble.received').filter({ hasText: 'Great, see you there!' });
+    await arrived.waitFor();
+    expect(await arrived.innerText()).toContain('Sent, no receipt yet');
+    const friendThread = page.locator(`button.thread[data-counterpart="${friend}"]`);
+    await expect.poll(() => friendThread.innerText()).toContain('Great, see you there!');
+    await expect.poll(() => friendThread.innerText()).toContain('77 messages');
+
+    // The phone reports the receipt of our message: its status changes live.
+    const mine = page.locator('li.bubble.sent').filter({ hasText: 'See you at 7 ✓' });
+    const uuid = (await mine.getAttribute('data-uuid'))!;
+    const sent = await request(app.baseUrl).get(`/api/messages/${uuid}`).set('Authorization', admin()).expect(200);
+    await request(app.baseUrl)
+      .post('/api/receive-sms')
+      .set('Authorization', admin())
+      .send({ senderPhone: me, receiverPhone: friend, messageText: 'See you at 7 ✓', timestamp: sent.body.sentAt + 3, uuid })
+      .expect(201);
+    await expect.poll(() => mine.getAttribute('data-status')).toBe('delivered');
+
+    // A new number writing in gets a thread at the top of the list.
+    const stranger = randomPhone();
+    await request(app.baseUrl)
+      .post('/api/send-sms')
+      .set('Authorization', admin())
+      .send(buildSmsEvent({ senderPhone: stranger, receiverPhone: me, messageText: 'Who is this?', timestamp: Math.floor(Date.now() / 1000) + 1 }))
+      .expect(201);
+    await expect
+      .poll(() => page.locator('button.thread').first().getAttribute('data-counterpart'))
+      .toBe(stranger);
+    await shot('08-live');
+  });
+
+  it('fits a phone-sized screen: the list, then the thread', async () => {
+    const phone = await openPage({ width: 390, height: 844 });
+    await signIn(phone);
+    await phone.getByRole('button', { name: international(me) }).click();
+    await phone.locator(`button.thread[data-counterpart="${friend}"]`).click();
+    await phone.locator('li.bubble').last().waitFor();
+    expect(await phone.locator('nav.sidebar').isVisible()).toBe(false);
+    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    await shot('09-phone-thread', phone);
+    await phone.getByRole('button', { name: 'Back to conversations' }).click();
+    await phone.locator('button.thread').first().waitFor();
+    await shot('10-phone-list', phone);
+  });
+
+  it('made no request to another origin and logged no error', () => {
+    expect(external).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
