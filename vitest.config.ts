@@ -23,6 +23,19 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts'],
+          exclude: ['test/services/**', 'test/browser/**'],
+          globalSetup: ['test/setup/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // Needs this machine's Redis (127.0.0.1:6379): `npm run test:services`,
+        // left out of `npm test` so that it needs nothing but Node.js.
+        extends: true,
+        test: {
+          name: 'services',
+          include: ['test/services/**/*.e2e-spec.ts'],
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
