@@ -14,7 +14,7 @@ interface CallFrame {
 }
 
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: CallFrame }>;
+  nodes: Array<{ id: number; callFrame: CallFrame; children?: number[] }>;
   startTime: number;
   endTime: number;
   samples: number[];
@@ -29,6 +29,14 @@ export interface ProfileSummary {
   /** Percentages are of busy time minus native socket writes. */
   topFunctions: Array<{ function: string; package: string; selfMs: number; pct: number }>;
   packages: Array<{ package: string; selfMs: number; pct: number }>;
+  /**
+   * Time with the package anywhere on the stack (itself or what it called).
+   * Telling for leaf-like packages (a validator, a parser, a logger); a
+   * framework that calls the handler includes the handler's work.
+   */
+  inclusivePackages: Array<{ package: string; ms: number; pct: number }>;
+  /** Self time by bucket (categoryOf). */
+  categories: Array<{ category: string; selfMs: number; pct: number }>;
 }
 
 const META = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
@@ -46,6 +54,30 @@ const SOCKET_WRITES = new Set([
   'writeAsciiString',
 ]);
 
+/** Coarse buckets of self time, to compare the app with the baseline at a glance. */
+const CATEGORIES: Array<[string, RegExp]> = [
+  ['garbage collection', /^\(garbage collector\)$/],
+  ['database client (pg, row parsing)', /^(pg|pg-.*|postgres-.*)$/],
+  [
+    'logging',
+    /^(pino.*|nestjs-pino|sonic-boom|@pinojs\/.*|fast-redact|on-exit-leak-free|thread-stream)$/,
+  ],
+  ['validation (class-validator/-transformer)', /^(class-validator|class-transformer|validator)$/],
+  ['phone numbers (libphonenumber-js)', /^libphonenumber-js$/],
+  ['auth and rate limit', /^(app:libs\/auth|@nestjs\/throttler|@nest-lab\/.*|node:crypto.*)$/],
+  [
+    'Nest, Express/Fastify, middleware',
+    /^(@nestjs\/.*|express|router|body-parser|raw-body|fastify|find-my-way|@fastify\/.*|rxjs|helmet|path-to-regexp|reflect-metadata|light-my-request|avvio|secure-json-parse|fast-json-stringify|finalhandler|send|serve-static|on-finished|type-is|content-type|mime-types|iconv-lite|qs|cookie|vary|depd|http-errors|statuses|encodeurl|escape-html|fastq|toad-cache|@lukeed\/.*|process-warning|abstract-logging|ret|safe-regex2|rfdc|fast-querystring|fast-decode-uri-component|json-schema-ref-resolver|media-typer|negotiator|accepts|proxy-addr|forwarded|ipaddr\.js|parseurl|merge-descriptors|setprototypeof|inherits|uid|iterare|tslib|cors|object-assign|@fastify\/.*)$/,
+  ],
+  ['app code', /^app:/],
+  ['Node.js HTTP, streams, events, buffers', /^node:/],
+  ['native (V8/libuv builtins)', /^\((native|program)\)$/],
+];
+
+export function categoryOf(pkg: string): string {
+  return CATEGORIES.find(([, pattern]) => pattern.test(pkg))?.[0] ?? 'other';
+}
+
 /** Which package (or part of Node, or of the app) a script belongs to. */
 export function packageOf(url: string, functionName: string): string {
   if (!url) return META.has(functionName) ? functionName : '(native)';
@@ -61,6 +93,7 @@ export function packageOf(url: string, functionName: string): string {
     const parts = url.slice(modules + '/node_modules/'.length).split('/');
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
+  if (url.includes('/bench/baseline/')) return 'app:bench/baseline';
   const lib = /\/(libs\/[^/]+|apps\/[^/]+)\/src\//.exec(url);
   return lib ? `app:${lib[1]}` : url.replace(/^file:\/\//, '');
 }
@@ -79,6 +112,10 @@ export function summarizeProfile(
 ): ProfileSummary {
   const top = options.top ?? 25;
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  const inclusive = new Map<string, number>();
   const times: number[] = [];
   let t = profile.startTime;
   for (const delta of profile.timeDeltas) {
@@ -108,6 +145,12 @@ export function summarizeProfile(
     entry.us += us;
     byFunction.set(key, entry);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
+    const onStack = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parents.get(id)) {
+      const caller = frames.get(id);
+      if (caller?.url) onStack.add(packageOf(caller.url, caller.functionName));
+    }
+    for (const name of onStack) inclusive.set(name, (inclusive.get(name) ?? 0) + us);
   }
   const idle = byPackage.get('(idle)') ?? 0;
   const busy = total - idle;
@@ -134,6 +177,22 @@ export function summarizeProfile(
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([pkg, us]) => ({ package: pkg, selfMs: ms(us), pct: pct(us) })),
+    categories: [
+      ...[...byPackage.entries()]
+        .filter(([pkg]) => pkg !== '(idle)')
+        .reduce((sums, [pkg, us]) => {
+          const category = categoryOf(pkg);
+          return sums.set(category, (sums.get(category) ?? 0) + us);
+        }, new Map<string, number>())
+        .entries(),
+    ]
+      .sort((a, b) => b[1] - a[1])
+      .map(([category, us]) => ({ category, selfMs: ms(us), pct: pct(us) })),
+    inclusivePackages: [...inclusive.entries()]
+      .filter(([pkg]) => !pkg.startsWith('node:'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([pkg, us]) => ({ package: pkg, ms: ms(us), pct: pct(us) })),
   };
 }
 
@@ -141,9 +200,17 @@ export function formatSummary(summary: ProfileSummary, title: string): string {
   return [
     `${title}: ${summary.busyMs} ms busy of ${summary.sampledMs} ms sampled (idle ${summary.idlePct}%),` +
       ` ${summary.socketWriteMs} ms of it in native socket writes (mostly preempted; left out below)`,
-    '  self time by package (% of busy time outside socket writes):',
+    '  self time by kind of work (% of busy time outside socket writes):',
+    ...summary.categories.map(
+      (entry) => `    ${String(entry.pct).padStart(5)}%  ${entry.category}`,
+    ),
+    '  self time by package (same base):',
     ...summary.packages
       .slice(0, 15)
+      .map((entry) => `    ${String(entry.pct).padStart(5)}%  ${entry.package}`),
+    '  time with the package on the stack (same base; frameworks include the handlers they call):',
+    ...summary.inclusivePackages
+      .slice(0, 25)
       .map((entry) => `    ${String(entry.pct).padStart(5)}%  ${entry.package}`),
     '  top functions by self time (same base):',
     ...summary.topFunctions.map(

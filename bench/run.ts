@@ -7,7 +7,7 @@ import autocannon, { type AutocannonResult } from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +18,7 @@ import {
   freePort,
   type ProcessStats,
   postmasterOf,
+  rssMb,
   type RunningProcess,
   startNodeProcess,
   startSampler,
@@ -45,7 +46,12 @@ import {
   type ScenarioName,
   scenarioRequests,
 } from './lib/scenarios.js';
-import { type CpuProfile, formatSummary, summarizeProfile } from './profile-summary.js';
+import {
+  type CpuProfile,
+  formatSummary,
+  type ProfileSummary,
+  summarizeProfile,
+} from './profile-summary.js';
 
 /** This file's folder once compiled (dist/bench); the sources and results stay in bench/. */
 const COMPILED_DIR = dirname(fileURLToPath(import.meta.url));
@@ -258,6 +264,14 @@ async function findPostmaster(url: string): Promise<number | null> {
   }
 }
 
+interface ProfileRecord extends ProfileSummary {
+  target: Platform | 'baseline';
+  scenario: ScenarioName;
+  file: string;
+  rpsUnderProfiler: number;
+  cpuMsUnderProfiler: CpuPerRequest;
+}
+
 interface DatabaseServer {
   adminUrl: string;
   kind: 'DATABASE_URL' | 'embedded';
@@ -274,9 +288,12 @@ async function databaseServer(appDir: string): Promise<DatabaseServer> {
     startEmbeddedPostgres(options: {
       dataDir: string;
       logger: { log(m: string): void; warn(m: string): void; error(m: string): void };
-    }): Promise<{ url: string; stop(): Promise<void> }>;
+    }): Promise<{ url: string; clusterDir: string; stop(): Promise<void> }>;
   };
   const dataDir = await mkdtemp(join(tmpdir(), 'sms-bench-pg-'));
+  // Open to the 'postgres' user the launcher runs the server as (when we are root), so the
+  // cluster stays in this folder and goes with it.
+  await chmod(dataDir, 0o755);
   log(`DATABASE_URL unset: starting an embedded PostgreSQL in ${dataDir}`);
   const report = (message: string): void => log(`embedded PostgreSQL: ${message}`);
   const server = await startEmbeddedPostgres({
@@ -289,6 +306,10 @@ async function databaseServer(appDir: string): Promise<DatabaseServer> {
     stop: async () => {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
+      // Where the launcher put the cluster if it could not use dataDir.
+      if (!server.clusterDir.startsWith(dataDir)) {
+        await rm(dirname(server.clusterDir), { recursive: true, force: true });
+      }
     },
   };
 }
@@ -646,8 +667,14 @@ async function main(): Promise<void> {
   // --- The scenarios: each platform's app and the baseline up at once (idle
   // when not measured), scenario by scenario, ABBA against the baseline.
   const apps = {} as Record<Platform, RunningProcess>;
-  for (const platform of options.platforms) apps[platform] = await startApp(platform, urls.app);
+  const idleRssMb: Record<string, number | null> = {};
+  for (const platform of options.platforms) {
+    apps[platform] = await startApp(platform, urls.app);
+    idleRssMb[platform] = rssMb(apps[platform].pid);
+  }
   const baseline = options.skipBaseline ? null : await startBaseline();
+  if (baseline) idleRssMb.baseline = rssMb(baseline.pid);
+  log(`RSS after start, before any load (MB): ${JSON.stringify(idleRssMb)}`);
 
   const probes: Record<string, Probe> = {};
   for (const scenario of options.scenarios) {
@@ -751,7 +778,7 @@ async function main(): Promise<void> {
 
   // --- Profiles: separate processes under --cpu-prof, so that the figures
   // above carry no profiler overhead.
-  const profiles: Array<Record<string, unknown>> = [];
+  const profiles: ProfileRecord[] = [];
   if (options.profile) {
     const profileDir = join(RESULTS_DIR, `profiles-${stamp}`);
     await mkdir(profileDir, { recursive: true });
@@ -806,6 +833,27 @@ async function main(): Promise<void> {
     }
   }
 
+  // Self time by kind of work, in ms per request: the profile's shares (on-CPU
+  // samples) times the process CPU per request measured in the same run.
+  const profileTable = (scenario: ScenarioName): string | undefined => {
+    const columns = profiles.filter((profile) => profile.scenario === scenario);
+    if (columns.length === 0) return undefined;
+    const categories = [...new Set(columns.flatMap((c) => c.categories.map((x) => x.category)))];
+    const cell = (profile: ProfileRecord, category: string): string => {
+      const pct = profile.categories.find((c) => c.category === category)?.pct ?? 0;
+      const cpu = profile.cpuMsUnderProfiler.server;
+      return cpu === null ? '—' : ((pct / 100) * cpu).toFixed(3);
+    };
+    return [
+      `| ${scenario}: ms of process CPU per request | ${columns.map((c) => c.target).join(' | ')} |`,
+      `|---|${columns.map(() => '---').join('|')}|`,
+      ...categories.map(
+        (category) => `| ${category} | ${columns.map((c) => cell(c, category)).join(' | ')} |`,
+      ),
+      `| **total (measured)** | ${columns.map((c) => c.cpuMsUnderProfiler.server?.toFixed(3) ?? '—').join(' | ')} |`,
+    ].join('\n');
+  };
+
   // --- Report.
   const totalMinutes = (Date.now() - startedAt) / 60_000;
   const machine = {
@@ -828,6 +876,7 @@ async function main(): Promise<void> {
       flatness: options.flatness ? flatDataset : undefined,
     },
     loadGenerator: `autocannon, ${options.connections} connections, in the runner process; ${options.warmup} s warm-up then ${options.duration} s per run; ${options.rounds} round(s) in ABBA order`,
+    idleRssMb,
     rows,
     skipped,
     flatness,
@@ -867,6 +916,19 @@ async function main(): Promise<void> {
   if (flatness.length) {
     out();
     out(flatnessTable(flatness));
+  }
+  for (const scenario of PROFILED_SCENARIOS) {
+    const table = profileTable(scenario);
+    if (!table) continue;
+    out();
+    out(table);
+  }
+  if (profiles.length) {
+    out();
+    out(
+      'Profiles: shares of on-CPU samples (socket writes left out) × the process CPU per request',
+    );
+    out('measured under the profiler, so approximate. Files and full summaries in the JSON.');
   }
   out();
   out(`JSON: ${resultFile.slice(ROOT.length + 1)} (${totalMinutes.toFixed(1)} min)`);

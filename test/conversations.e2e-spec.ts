@@ -111,6 +111,7 @@ describe('Conversations at scale (e2e)', () => {
         status: 'sent',
         sentAt: expect.any(Number),
         receivedAt: null,
+        timestamp: expect.any(Number),
         encoding: 'GSM-7',
         segments: 1,
       });

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { readEventStream, type SseEvent, StreamRefused } from '../apps/web/src/sse.js';
-import { issuePhoneKey } from './factories/api-key.factory.js';
+import { issuePhoneKey, revokeKey } from './factories/api-key.factory.js';
 import { buildSmsEvent, randomPhone, type SmsEventBody } from './factories/sms-event.factory.js';
 import { startTestApp, type TestApp } from './setup/test-app.js';
 
@@ -135,7 +135,12 @@ describe('Live updates (e2e)', () => {
   let admin: string;
   const open: Listener[] = [];
 
-  const listen = async (app: TestApp, phone: string, authorization: string, lastEventId?: string) => {
+  const listen = async (
+    app: TestApp,
+    phone: string,
+    authorization: string,
+    lastEventId?: string,
+  ) => {
     const listener = await Listener.open(app, phone, authorization, lastEventId);
     open.push(listener);
     await listener.ready();
@@ -145,7 +150,11 @@ describe('Live updates (e2e)', () => {
   const send = (app: TestApp, event: SmsEventBody) =>
     request(app.baseUrl).post('/api/send-sms').set('Authorization', admin).send(event).expect(201);
   const receive = (app: TestApp, event: SmsEventBody) =>
-    request(app.baseUrl).post('/api/receive-sms').set('Authorization', admin).send(event).expect(201);
+    request(app.baseUrl)
+      .post('/api/receive-sms')
+      .set('Authorization', admin)
+      .send(event)
+      .expect(201);
 
   beforeAll(async () => {
     a = await startTestApp();
@@ -174,7 +183,11 @@ describe('Live updates (e2e)', () => {
     const mine = await listen(b, me, myKey.authorization);
     const theirs = await listen(a, other, admin);
 
-    const event = buildSmsEvent({ senderPhone: me, receiverPhone: other, messageText: 'On my way' });
+    const event = buildSmsEvent({
+      senderPhone: me,
+      receiverPhone: other,
+      messageText: 'On my way',
+    });
     await send(a, event);
     await mine.until((l) => l.hasMessage(event.uuid));
     await theirs.until((l) => l.hasMessage(event.uuid));
@@ -184,7 +197,9 @@ describe('Live updates (e2e)', () => {
     expect(created.id).toMatch(/^\d+$/);
     // The thread endpoint's message shape, seen from each listener's number.
     const thread = await request(a.baseUrl)
-      .get(`/api/phones/${encodeURIComponent(me)}/conversations/${encodeURIComponent(other)}/messages`)
+      .get(
+        `/api/phones/${encodeURIComponent(me)}/conversations/${encodeURIComponent(other)}/messages`,
+      )
       .set('Authorization', admin)
       .expect(200);
     expect(created.message).toEqual(thread.body.messages[0]);
@@ -204,7 +219,11 @@ describe('Live updates (e2e)', () => {
     expect(BigInt(updated.id)).toBeGreaterThan(BigInt(created.id));
 
     // A replay changes nothing and says nothing.
-    await request(a.baseUrl).post('/api/send-sms').set('Authorization', admin).send(event).expect(200);
+    await request(a.baseUrl)
+      .post('/api/send-sms')
+      .set('Authorization', admin)
+      .send(event)
+      .expect(200);
     const later = buildSmsEvent({ senderPhone: other, receiverPhone: me });
     await send(b, later);
     await mine.until((l) => l.hasMessage(later.uuid));
@@ -318,7 +337,9 @@ describe('Live updates (e2e)', () => {
   it('sends heartbeat comments while nothing happens', async () => {
     const listener = await listen(b, randomPhone(), admin);
     await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(listener.comments.filter((comment) => comment === 'heartbeat').length).toBeGreaterThan(1);
+    expect(listener.comments.filter((comment) => comment === 'heartbeat').length).toBeGreaterThan(
+      1,
+    );
   });
 
   it('asks for a key that acts for the number', async () => {
@@ -345,13 +366,36 @@ describe('Live updates (e2e)', () => {
     // Any format of the number works, as everywhere else.
     const national = me.replace(/^\+1/, '');
     const key = await issuePhoneKey(a, [me]);
-    await listen(b, `(${national.slice(0, 3)}) ${national.slice(3, 6)}-${national.slice(6)}`, key.authorization);
+    await listen(
+      b,
+      `(${national.slice(0, 3)}) ${national.slice(3, 6)}-${national.slice(6)}`,
+      key.authorization,
+    );
+  });
+
+  it('ends a stream within 5 s of its key being revoked, on every instance', async () => {
+    const me = randomPhone();
+    const key = await issuePhoneKey(a, [me]);
+    const onA = await listen(a, me, key.authorization);
+    const onB = await listen(b, me, key.authorization);
+    await revokeKey(a, key.id);
+    const revokedAt = Date.now();
+    await expect(onA.ended).resolves.toBe(true);
+    await expect(onB.ended).resolves.toBe(true);
+    expect(Date.now() - revokedAt).toBeLessThan(5_000);
+    const again = await Listener.open(b, me, key.authorization, onB.lastEventId).catch(
+      (error: unknown) => error,
+    );
+    expect(again).toMatchObject({ status: 401 });
   });
 
   it('tells the page what the key in use may see', async () => {
     const phones = [randomPhone(), randomPhone()];
     const key = await issuePhoneKey(a, phones);
-    const response = await request(b.baseUrl).get('/api/session').set('Authorization', key.authorization).expect(200);
+    const response = await request(b.baseUrl)
+      .get('/api/session')
+      .set('Authorization', key.authorization)
+      .expect(200);
     expect(response.body).toEqual({ isAdmin: false, phones });
     await request(a.baseUrl)
       .get('/api/session')

@@ -1,12 +1,15 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import request from 'supertest';
 import { buildSmsEvent, randomPhone } from './factories/sms-event.factory.js';
+import { type AppProcess, startAppProcess } from './faults/support/app-process.js';
+import { createTestDatabase, type TestDatabase } from './setup/test-database.js';
 import { startTestApp, type TestApp } from './setup/test-app.js';
 
 /**
  * What operators rely on, over HTTP on both platforms: health checks, the
- * Prometheus endpoint, request ids on every response. The behaviour under
- * faults (kill -9, SIGTERM, a database outage, a soak) is in test/faults/.
+ * Prometheus endpoint, request ids on every response, and the log lines of
+ * the compiled app. The behaviour under faults (kill -9, SIGTERM, a database
+ * outage, a soak) is in test/faults/.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -28,7 +31,7 @@ async function startFakeRedis(): Promise<{ url: string; close(): Promise<void> }
     socket.on('close', () => sockets.delete(socket));
     socket.on('data', (chunk) => {
       // One reply per command in the chunk (RESP arrays start with '*').
-      for (const _ of String(chunk).matchAll(/^\*/gm)) socket.write('+PONG\r\n');
+      socket.write('+PONG\r\n'.repeat(String(chunk).match(/^\*/gm)?.length ?? 0));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -292,5 +295,110 @@ describe.each(['express', 'fastify'])('Operations on %s (e2e)', (platform) => {
         expect(response.headers['x-request-id']).toMatch(UUID);
       }
     });
+  });
+});
+
+/** The compiled app as a child process: its real stdout, in each mode. */
+describe.each(['express', 'fastify'])('Logs on %s (e2e)', (platform) => {
+  let database: TestDatabase;
+  let app: AppProcess | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterEach(async () => {
+    await app?.dispose();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  /** Sends requests of every kind, each with its own X-Request-Id. */
+  async function traffic(target: AppProcess, secretText: string, phone: string) {
+    const call = (id: string, path: string, init: RequestInit = {}) =>
+      fetch(`${target.baseUrl}${path}`, {
+        ...init,
+        headers: {
+          Authorization: target.authorization,
+          'Content-Type': 'application/json',
+          'X-Request-Id': id,
+          ...init.headers,
+        },
+      }).then((response) => response.arrayBuffer());
+    const event = buildSmsEvent({ senderPhone: phone, messageText: secretText });
+    await call('log-send', '/api/send-sms', { method: 'POST', body: JSON.stringify(event) });
+    await call('log-read', `/api/get-conversation/${encodeURIComponent(phone)}`);
+    await call('log-malformed', '/api/send-sms', { method: 'POST', body: '{"uuid": ' });
+    await call('log-nowhere', '/api/nowhere?x=1');
+    await call('log-no-key', '/api/send-sms', {
+      method: 'POST',
+      body: JSON.stringify(buildSmsEvent()),
+      headers: { Authorization: '' },
+    });
+  }
+
+  it('writes one JSON line per request in production: id, method, route, status, duration', async () => {
+    app = await startAppProcess({
+      DATABASE_URL: database.url,
+      HTTP_ADAPTER: platform,
+      LOG_LEVEL: 'info',
+    });
+    await app.waitUntilReady();
+    const secretText = `secret text ${Math.random()}`;
+    const phone = randomPhone();
+    await traffic(app, secretText, phone);
+
+    const target = app;
+    const requestLine = (id: string) =>
+      target.records().filter((record) => record.requestId === id && 'status' in record);
+    await expect.poll(() => requestLine('log-no-key').length).toBe(1);
+
+    expect(requestLine('log-send')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        method: 'POST',
+        route: '/api/send-sms',
+        status: 201,
+        durationMs: expect.any(Number),
+        msg: expect.stringMatching(/^POST \/api\/send-sms 201 [\d.]+ ms$/),
+      }),
+    ]);
+    expect(requestLine('log-read')).toEqual([
+      expect.objectContaining({ route: '/api/get-conversation/:phone_number', status: 200 }),
+    ]);
+    expect(requestLine('log-malformed')).toEqual([expect.objectContaining({ status: 400 })]);
+    expect(requestLine('log-nowhere')).toEqual([
+      expect.objectContaining({ route: 'unmatched', path: '/api/nowhere', status: 404 }),
+    ]);
+    expect(requestLine('log-no-key')).toEqual([
+      expect.objectContaining({ route: '/api/send-sms', status: 401 }),
+    ]);
+
+    // Every line is JSON once Nest starts (a module may warn while the app
+    // module is still being put together); no line holds a message text or a key.
+    const output = target.lines().filter((line) => line.trim() !== '');
+    const fromStart = output.slice(output.findIndex((line) => line.startsWith('{')));
+    expect(fromStart.filter((line) => !line.startsWith('{'))).toEqual([]);
+    const everything = output.join('\n');
+    expect(everything).not.toContain(secretText);
+    expect(everything).not.toContain(target.env.ADMIN_API_KEY);
+  });
+
+  it('writes readable lines in development', async () => {
+    app = await startAppProcess({
+      NODE_ENV: 'development',
+      DATABASE_URL: database.url,
+      HTTP_ADAPTER: platform,
+    });
+    await app.waitUntilReady();
+    await traffic(app, 'hello', randomPhone());
+    const target = app;
+    await expect
+      .poll(() => target.lines().some((line) => /POST \/api\/send-sms 201 [\d.]+ ms/.test(line)))
+      .toBe(true);
+    expect(target.lines().filter((line) => line.startsWith('{"level"'))).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@ export const SLOTS = 5;
 const FIRST_NUMBER = 12025550000;
 const BASE_END = 1764072000; // 2025-11-25T12:00:00Z
 const SPAN_SECONDS = 365 * 24 * 3600;
-const CHUNK = 250_000;
+const CHUNK = 500_000;
 
 /** The k-th number of the dataset, E.164. */
 export const phoneOf = (k: number): string => `+${FIRST_NUMBER + k}`;
@@ -106,6 +106,13 @@ export async function loadDataset(
   await client.query('SET synchronous_commit = off');
   await client.query(`SET maintenance_work_mem = '256MB'`);
   await client.query(`SET work_mem = '256MB'`);
+  // Secondary indexes are built once after the load (much faster than a million
+  // insertions each), from their own definitions, so they are exactly the migrations'.
+  const { rows: indexes } = await client.query<{ name: string; definition: string }>(`
+    SELECT indexname AS name, indexdef AS definition FROM pg_indexes
+    WHERE schemaname = current_schema() AND tablename = 'messages'
+      AND indexname NOT IN (SELECT conname FROM pg_constraint)`);
+  for (const index of indexes) await client.query(`DROP INDEX "${index.name}"`);
   for (let first = 1; first <= dataset.messages; first += CHUNK) {
     const last = Math.min(first + CHUNK - 1, dataset.messages);
     await client.query(messagesInsert(dataset, first, last));
@@ -113,6 +120,8 @@ export async function loadDataset(
       `${last.toLocaleString('en-US')} / ${dataset.messages.toLocaleString('en-US')} messages`,
     );
   }
+  for (const index of indexes) await client.query(index.definition);
+  options.log(`${indexes.length} indexes built`);
   if (options.withSummaries) {
     await client.query(CONVERSATIONS_BACKFILL);
     options.log('thread summaries');

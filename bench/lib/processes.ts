@@ -120,6 +120,12 @@ function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** Resident memory of a process now, in MB; null off Linux. */
+export function rssMb(pid: number): number | null {
+  const kb = readRssKb(pid);
+  return kb === null ? null : Math.round(kb / 1024);
+}
+
 function readRssKb(pid: number): number | null {
   try {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

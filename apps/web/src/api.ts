@@ -1,10 +1,4 @@
-import type {
-  ConversationsPage,
-  ErrorBody,
-  SendSmsBody,
-  Session,
-  ThreadPage,
-} from './types.js';
+import type { ConversationsPage, ErrorBody, SendSmsBody, Session, ThreadPage } from './types.js';
 
 /** An answer other than 2xx, with the API's message. */
 export class ApiError extends Error {

@@ -80,7 +80,9 @@ export function App() {
     );
   }
   if (!phone) {
-    return <ChooseNumber session={signedIn.session} onChoose={choose} onSignOut={() => signOut()} />;
+    return (
+      <ChooseNumber session={signedIn.session} onChoose={choose} onSignOut={() => signOut()} />
+    );
   }
   return (
     <Inbox
@@ -98,7 +100,13 @@ export function App() {
   );
 }
 
-function SignIn({ notice, onSignIn }: { notice?: string; onSignIn(key: string): Promise<void> }) {
+function SignIn({
+  notice,
+  onSignIn,
+}: {
+  notice?: string;
+  onSignIn: (key: string) => Promise<void>;
+}) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -130,7 +138,7 @@ function SignIn({ notice, onSignIn }: { notice?: string; onSignIn(key: string): 
           {notice}
         </p>
       ) : null}
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label for="api-key">API key</label>
         <input
           id="api-key"
@@ -142,7 +150,7 @@ function SignIn({ notice, onSignIn }: { notice?: string; onSignIn(key: string): 
           required
           aria-invalid={error ? 'true' : undefined}
           aria-describedby={error ? 'sign-in-error' : undefined}
-          onInput={(event) => setKey((event.currentTarget as HTMLInputElement).value)}
+          onInput={(event) => setKey(event.currentTarget.value)}
         />
         {error ? (
           <p id="sign-in-error" class="inline-error" role="alert">
@@ -163,8 +171,8 @@ function ChooseNumber({
   onSignOut,
 }: {
   session: Session;
-  onChoose(phone: string): void;
-  onSignOut(): void;
+  onChoose: (phone: string) => void;
+  onSignOut: () => void;
 }) {
   const [typed, setTyped] = useState('');
   const [error, setError] = useState<string>();
@@ -200,7 +208,7 @@ function ChooseNumber({
             value={typed}
             aria-invalid={error ? 'true' : undefined}
             aria-describedby={error ? 'any-number-error' : undefined}
-            onInput={(event) => setTyped((event.currentTarget as HTMLInputElement).value)}
+            onInput={(event) => setTyped(event.currentTarget.value)}
           />
           {error ? (
             <p id="any-number-error" class="inline-error" role="alert">

@@ -35,7 +35,8 @@ const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();
 /** A list's time: "14:05" today, "Mon" this week, "24 Nov" this year, else "24 Nov 2024". */
 export function formatListTime(unixSeconds: number, now = new Date()): string {
   const date = new Date(unixSeconds * 1000);
-  if (sameDay(date, now)) return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (sameDay(date, now))
+    return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const days = (now.getTime() - date.getTime()) / 86_400_000;
   if (days >= 0 && days < 6) return date.toLocaleDateString([], { weekday: 'short' });
   return date.toLocaleDateString([], {
@@ -46,7 +47,10 @@ export function formatListTime(unixSeconds: number, now = new Date()): string {
 }
 
 export function formatClock(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return new Date(unixSeconds * 1000).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 }
 
 /** A day separator in a thread: "Today", "Yesterday", "Monday 24 November 2025". */

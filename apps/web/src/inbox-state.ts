@@ -66,7 +66,7 @@ export function counterpartOf(message: ThreadMessage): string {
 
 /** The message's place in time (the thread endpoint orders by the first reported event). */
 export function timeOf(message: ThreadMessage): number {
-  return message.sentAt ?? message.receivedAt ?? 0;
+  return message.timestamp;
 }
 
 const STATUS_RANK: Record<Status, number> = { sent: 0, received: 0, delivered: 1 };
@@ -222,7 +222,8 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
         thread: {
           ...thread,
           messages,
-          nextCursor: action.older || thread.load !== 'ready' ? action.page.nextCursor : thread.nextCursor,
+          nextCursor:
+            action.older || thread.load !== 'ready' ? action.page.nextCursor : thread.nextCursor,
           load: 'ready',
           loadingOlder: false,
           error: undefined,
@@ -259,8 +260,11 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
       if (!state.thread) return state;
       const messages = state.thread.messages.map((message) => {
         if (message.uuid !== action.uuid || message.local === undefined) return message;
-        if (action.type === 'send/failed') return { ...message, local: 'failed' as const, error: action.error };
-        const { local: _local, error: _error, ...sent } = message;
+        if (action.type === 'send/failed')
+          return { ...message, local: 'failed' as const, error: action.error };
+        const sent = { ...message };
+        delete sent.local;
+        delete sent.error;
         return sent;
       });
       return { ...state, thread: { ...state.thread, messages } };

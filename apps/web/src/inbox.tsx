@@ -12,9 +12,9 @@ interface Props {
   api: Api;
   phone: string;
   canSwitch: boolean;
-  onSwitchNumber(): void;
-  onSignOut(): void;
-  onUnauthorized(): void;
+  onSwitchNumber: () => void;
+  onSignOut: () => void;
+  onUnauthorized: () => void;
 }
 
 const LIVE_LABELS: Record<LiveStatus, string> = {
@@ -33,7 +33,9 @@ const messageOf = (error: unknown) =>
 /** The signed-in view of one number: its threads, the open thread, the composer, live updates. */
 export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnauthorized }: Props) {
   const [state, dispatch] = useReducer(inboxReducer, initialInbox);
-  const [live, setLive] = useState<{ status: LiveStatus; detail?: string }>({ status: 'connecting' });
+  const [live, setLive] = useState<{ status: LiveStatus; detail?: string }>({
+    status: 'connecting',
+  });
   const [composing, setComposing] = useState(false);
   const [newNumber, setNewNumber] = useState('');
   const [newNumberError, setNewNumberError] = useState<string>();
@@ -139,7 +141,9 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
         uuid: message.uuid,
       });
       dispatch({ type: 'send/done', uuid: message.uuid });
-      if (!stateRef.current.list.items.some((item) => item.counterpart === counterpartOf(message))) {
+      if (
+        !stateRef.current.list.items.some((item) => item.counterpart === counterpartOf(message))
+      ) {
         scheduleRefresh();
       }
     } catch (error) {
@@ -151,6 +155,7 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
     const counterpart = stateRef.current.thread?.counterpart;
     if (!counterpart) return;
     const { encoding, segments } = countSms(text);
+    const now = Math.floor(Date.now() / 1000);
     // A fresh uuid per message; resending after a failure reuses it, so the server stores it once.
     void send({
       uuid: newUuid(),
@@ -159,8 +164,9 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
       text,
       direction: 'sent',
       status: 'sent',
-      sentAt: Math.floor(Date.now() / 1000),
+      sentAt: now,
       receivedAt: null,
+      timestamp: now,
       encoding,
       segments,
     });
@@ -225,7 +231,7 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
               value={newNumber}
               aria-invalid={newNumberError ? 'true' : undefined}
               aria-describedby={newNumberError ? 'new-number-error' : undefined}
-              onInput={(event) => setNewNumber((event.currentTarget as HTMLInputElement).value)}
+              onInput={(event) => setNewNumber(event.currentTarget.value)}
               autoFocus
             />
             <button type="submit">Open</button>
@@ -245,7 +251,10 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
           onRetry={() => void loadList(false)}
         />
       </nav>
-      <main class="conversation" aria-label={thread ? `Conversation with ${threadName}` : 'Conversation'}>
+      <main
+        class="conversation"
+        aria-label={thread ? `Conversation with ${threadName}` : 'Conversation'}
+      >
         {thread ? (
           <>
             <header class="conversation-head">
@@ -267,7 +276,11 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
               onRetry={() => void loadThread(thread.counterpart, false)}
               onResend={(message) => void send(message)}
             />
-            <Composer key={`composer:${thread.counterpart}`} recipientName={threadName} onSend={compose} />
+            <Composer
+              key={`composer:${thread.counterpart}`}
+              recipientName={threadName}
+              onSend={compose}
+            />
           </>
         ) : (
           <p class="placeholder">Choose a conversation to read it.</p>

@@ -48,7 +48,9 @@ export class LiveConnection {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      this.handlers.status(this.failures === 0 && !this.lastEventId ? 'connecting' : 'reconnecting');
+      this.handlers.status(
+        this.failures === 0 && !this.lastEventId ? 'connecting' : 'reconnecting',
+      );
       const controller = new AbortController();
       this.controller = controller;
       let retryAfterMs: number | undefined;

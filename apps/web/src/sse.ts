@@ -111,7 +111,7 @@ export class StreamRefused extends Error {
   ) {
     super(
       typeof body === 'object' && body !== null && 'message' in body
-        ? String((body as { message: unknown }).message)
+        ? String(body.message)
         : `The event stream answered ${status}`,
     );
   }

@@ -37,6 +37,8 @@ export interface ThreadMessage {
   status: Status;
   sentAt: number | null;
   receivedAt: number | null;
+  /** The message's place in the thread: its first reported event, unix seconds. */
+  timestamp: number;
   encoding: 'GSM-7' | 'UCS-2';
   segments: number;
 }

@@ -89,7 +89,7 @@ export function decodeChanges(payload: string): MessageChange[] {
     if (!Array.isArray(item) || item.length !== 4 || !item.every((f) => typeof f === 'string')) {
       return [];
     }
-    const [code, uuid, senderPhone, receiverPhone] = item as string[];
+    const [code, uuid, senderPhone, receiverPhone] = item as [string, string, string, string];
     const kind = code === 'c' ? 'created' : code === 'u' ? 'updated' : undefined;
     return kind ? [{ kind, uuid, senderPhone, receiverPhone }] : [];
   });

@@ -10,8 +10,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
-import { ActsFor } from '@app/auth';
+import { ActsFor, CurrentPrincipal, type Principal } from '@app/auth';
 import { ErrorBody } from '@app/common';
+import { AuthorizationHeader } from './authorization-header.decorator.js';
 import { LiveService } from './live.service.js';
 
 @ApiTags('live')
@@ -37,13 +38,18 @@ export class LiveEventsController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An event stream (text/event-stream) that stays open' })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a number, or not one of our event ids' })
+  @ApiBadRequestResponse({
+    type: ErrorBody,
+    description: 'Not a number, or not one of our event ids',
+  })
   @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Database unreachable' })
   events(
     @Param('phone') phone: string,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @AuthorizationHeader() authorization: string,
+    @CurrentPrincipal() principal: Principal,
     @SseSignal() signal: AbortSignal,
   ): Promise<Observable<MessageEvent>> {
-    return this.live.open(phone, lastEventId, signal);
+    return this.live.open(phone, lastEventId, { principal, authorization }, signal);
   }
 }

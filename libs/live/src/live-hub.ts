@@ -90,10 +90,15 @@ export class LiveHub implements OnModuleInit, BeforeApplicationShutdown {
   private received(payload: string): void {
     // Only changes someone here follows cost a read.
     const changes = decodeChanges(payload).filter(
-      (change) => this.subscribers.has(change.senderPhone) || this.subscribers.has(change.receiverPhone),
+      (change) =>
+        this.subscribers.has(change.senderPhone) || this.subscribers.has(change.receiverPhone),
     );
     if (changes.length === 0) return;
-    this.queue = this.queue.then(() => this.deliver(changes));
+    this.queue = this.queue
+      .then(() => this.deliver(changes))
+      .catch((error: unknown) =>
+        this.logger.error(`Live updates: delivery failed: ${(error as Error).message}`),
+      );
   }
 
   private async deliver(changes: MessageChange[]): Promise<void> {
@@ -101,7 +106,9 @@ export class LiveHub implements OnModuleInit, BeforeApplicationShutdown {
     try {
       rows = await this.repository.findChanged(changes.map((change) => change.uuid));
     } catch (error) {
-      this.logger.warn(`Live updates: could not read changed messages: ${(error as Error).message}`);
+      this.logger.warn(
+        `Live updates: could not read changed messages: ${(error as Error).message}`,
+      );
       for (const change of changes) {
         this.endParty(change.senderPhone);
         this.endParty(change.receiverPhone);

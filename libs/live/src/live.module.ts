@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '@app/auth';
 import { MessagingModule } from '@app/messaging';
 import { LiveEventsController } from './live-events.controller.js';
 import { LiveHub } from './live-hub.js';
@@ -13,7 +14,7 @@ import { SessionController } from './session.controller.js';
  * which tells the page what the key in use may see.
  */
 @Module({
-  imports: [MessagingModule],
+  imports: [MessagingModule, ApiKeysModule],
   controllers: [LiveEventsController, SessionController],
   providers: [LiveRepository, LiveHub, LiveNotifier, LiveService],
   exports: [LiveHub],

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
-import type { MessageRow } from '@app/messaging';
+import { MESSAGE_COLUMNS, type MessageRow } from '@app/messaging';
 import { positionToTimestamp } from './live-event.js';
 
 /** A message with where its last change sits on the database clock. */
@@ -12,13 +12,7 @@ export interface ChangedMessageRow extends MessageRow {
   isNew?: boolean;
 }
 
-const CHANGED_COLUMNS = `
-  m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
-  m.text, m.encoding, m.segments,
-  extract(epoch FROM m.sent_at)::float8 AS "sentAt",
-  extract(epoch FROM m.received_at)::float8 AS "receivedAt",
-  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt",
-  m.created_at AS "createdAt", m.updated_at AS "updatedAt",
+const CHANGED_COLUMNS = `${MESSAGE_COLUMNS},
   (extract(epoch FROM m.updated_at) * 1000000)::int8::text AS "position"`;
 
 /** The messages another instance announced, read once per NOTIFY. */

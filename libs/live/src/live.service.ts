@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable, type MessageEvent } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Observable } from 'rxjs';
+import { ApiKeysService, canActFor, type Principal } from '@app/auth';
 import { ApiException } from '@app/common';
 import { ANY_PARTY, MessagesService, toThreadMessageDto } from '@app/messaging';
 import {
@@ -17,6 +18,18 @@ export const MAX_REPLAY = 500;
 /** Changes remembered per stream to drop one delivered twice (by the replay and live). */
 const SEEN_LIMIT = 2_000;
 const DEFAULT_HEARTBEAT_MS = 15_000;
+/**
+ * How often an open stream checks that its phone key still works. Revocation
+ * must reach every instance within 5 s; keys are cached for up to 2 s.
+ */
+export const KEY_RECHECK_MS = 2_500;
+
+/** Who opened a stream, as the auth guard established it. */
+export interface StreamCaller {
+  principal: Principal;
+  /** The Authorization header, to check later that the key was not revoked meanwhile. */
+  authorization: string;
+}
 
 /**
  * Opens the live stream of one number: replays what the client missed since
@@ -33,10 +46,13 @@ export class LiveService {
     private readonly hub: LiveHub,
     private readonly repository: LiveRepository,
     private readonly messages: MessagesService,
+    private readonly keys: ApiKeysService,
     config: ConfigService,
   ) {
     this.heartbeatMs = config.get<number>('LIVE_HEARTBEAT_MS') ?? DEFAULT_HEARTBEAT_MS;
-    this.overlapMicros = replayOverlapMicros(config.get<number>('DB_STATEMENT_TIMEOUT_MS') ?? 10_000);
+    this.overlapMicros = replayOverlapMicros(
+      config.get<number>('DB_STATEMENT_TIMEOUT_MS') ?? 10_000,
+    );
   }
 
   /**
@@ -47,6 +63,7 @@ export class LiveService {
   async open(
     phone: string,
     lastEventId: string | undefined,
+    caller: StreamCaller,
     signal: AbortSignal,
   ): Promise<Observable<MessageEvent>> {
     const party = this.messages.parseParty(phone, 'phone', ANY_PARTY);
@@ -116,12 +133,37 @@ export class LiveService {
         data: { phone: party, resumed: since !== undefined, heartbeatMs: this.heartbeatMs },
       });
       pending.attach({ next: emit, end: () => subscriber.complete() });
-      const heartbeat = setInterval(() => subscriber.next({ comment: 'heartbeat' }), this.heartbeatMs);
+      const heartbeat = setInterval(
+        () => subscriber.next({ comment: 'heartbeat' }),
+        this.heartbeatMs,
+      );
+      // A stream outlives the request that authorized it: once its key is
+      // revoked it ends, and the client's reconnection gets 401.
+      const recheck = caller.principal.isAdmin
+        ? undefined
+        : setInterval(() => {
+            void this.keyStillActsFor(caller.authorization, party).then((allowed) => {
+              if (!allowed) subscriber.complete();
+            });
+          }, KEY_RECHECK_MS);
       return () => {
         clearInterval(heartbeat);
+        clearInterval(recheck);
         unsubscribe();
       };
     });
+  }
+
+  /** False once the key is revoked; true while the database cannot tell (the stream stays). */
+  private async keyStillActsFor(authorization: string, party: string): Promise<boolean> {
+    const secret = /^Bearer +(\S+)/i.exec(authorization)?.[1];
+    if (!secret) return false;
+    try {
+      const principal = await this.keys.findPrincipal(secret);
+      return principal !== undefined && canActFor(principal, party);
+    } catch {
+      return true;
+    }
   }
 
   private resumePoint(lastEventId: string | undefined): bigint | undefined {

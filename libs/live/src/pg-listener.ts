@@ -75,7 +75,10 @@ export class PgListener {
     if (this.attempt > 0) this.options.logger.log(`Listening on ${this.options.channel} again`);
     this.attempt = 0;
     this.setListening(true);
-    this.pingTimer = setInterval(() => void this.ping(client), this.options.pingIntervalMs ?? 30_000);
+    this.pingTimer = setInterval(
+      () => void this.ping(client),
+      this.options.pingIntervalMs ?? 30_000,
+    );
     this.pingTimer.unref();
   }
 

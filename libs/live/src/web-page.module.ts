@@ -8,6 +8,16 @@ export interface WebPageOptions {
   rootPath: string;
 }
 
+/** A Node response (Express, @fastify/static), or a Fastify reply (the page at `/` on Fastify). */
+type HeaderTarget =
+  | { setHeader(name: string, value: string): unknown }
+  | { header(name: string, value: string): unknown };
+
+function setHeader(target: HeaderTarget, name: string, value: string): void {
+  if ('setHeader' in target) target.setHeader(name, value);
+  else target.header(name, value);
+}
+
 /** Vite names every asset after its content hash, so an asset never changes. */
 const IMMUTABLE_ASSET = /[/\\]assets[/\\]/;
 
@@ -34,10 +44,12 @@ export class WebPageModule {
           renderPath: '/',
           exclude: ['/api/{*path}'],
           serveStaticOptions: {
-            index: 'index.html',
+            // `/` is the render path's; @fastify/static would declare it a second time.
+            index: false,
             fallthrough: true,
-            setHeaders: (response: { setHeader(name: string, value: string): void }, path: string) =>
-              response.setHeader(
+            setHeaders: (response: HeaderTarget, path: string) =>
+              setHeader(
+                response,
                 'Cache-Control',
                 IMMUTABLE_ASSET.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
               ),

@@ -10,12 +10,14 @@ import {
 import type { SmsEncoding } from '@app/common';
 import type { MessageStatus } from './messages.types.js';
 
-/** Mirrors the migrations (CreateMessages, CreateConversations), which are the source of truth. */
+/** Mirrors the migrations, which are the source of truth for the schema. */
 @Entity({ name: 'messages' })
 @Check('CHK_messages_has_event', '"sent_at" IS NOT NULL OR "received_at" IS NOT NULL')
 @Index('IDX_messages_sender_time', ['senderPhone', 'occurredAt', 'uuid'])
 @Index('IDX_messages_receiver_time', ['receiverPhone', 'occurredAt', 'uuid'])
 @Index('IDX_messages_thread_time', ['partyLow', 'partyHigh', 'occurredAt', 'uuid'])
+@Index('IDX_messages_sender_changes', ['senderPhone', 'updatedAt', 'uuid'])
+@Index('IDX_messages_receiver_changes', ['receiverPhone', 'updatedAt', 'uuid'])
 export class Message {
   @PrimaryColumn('uuid')
   uuid: string;

@@ -13,7 +13,8 @@ import type {
 /** Where a listing starts when the client sends no cursor: after everything. */
 const NEWEST: MessagePosition = { time: Infinity, uuid: '00000000-0000-0000-0000-000000000000' };
 
-const MESSAGE_COLUMNS = `
+/** A `messages AS m` row as a MessageRow; shared by every statement that returns messages. */
+export const MESSAGE_COLUMNS = `
   m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
   m.text, m.encoding, m.segments,
   extract(epoch FROM m.sent_at)::float8 AS "sentAt",

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { MessagingModule } from '@app/messaging';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
@@ -65,7 +65,7 @@ interface FastifyRequestLike {
  */
 export function configureObservability(app: INestApplication): void {
   app.useLogger(app.get(NestPinoLogger));
-  app.get(HttpTraffic).attach(app.getHttpServer());
+  app.get(HttpTraffic).attach(app.getHttpServer() as Server);
   const { httpAdapter } = app.get(HttpAdapterHost);
   if (httpAdapter.getType() === 'fastify') {
     // Express leaves the matched route on the request; Fastify knows it here.

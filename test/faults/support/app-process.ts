@@ -85,8 +85,8 @@ export async function startAppProcess(
     });
     stream.on('end', () => partial && output.push(partial));
   };
-  collect(child.stdout!);
-  collect(child.stderr!);
+  collect(child.stdout);
+  collect(child.stderr);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -105,7 +105,7 @@ export async function startAppProcess(
       output.flatMap((line) => {
         try {
           const record: unknown = JSON.parse(line);
-          return record && typeof record === 'object' ? [record as Record<string, unknown>] : [];
+          return isRecord(record) ? [record] : [];
         } catch {
           return [];
         }
@@ -136,4 +136,8 @@ export async function startAppProcess(
     },
   };
   return app;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,7 @@ import { countSms, MAX_MESSAGE_LENGTH, plural } from '../format.js';
 
 interface Props {
   recipientName: string;
-  onSend(text: string): void;
+  onSend: (text: string) => void;
 }
 
 /** Writes a message; shows what it will cost as an SMS before it is sent. */
@@ -32,7 +32,7 @@ export function Composer({ recipientName, onSend }: Props) {
         placeholder={`Message ${recipientName}`}
         aria-describedby="composer-count composer-hint"
         aria-invalid={tooLong ? 'true' : undefined}
-        onInput={(event) => setText((event.currentTarget as HTMLTextAreaElement).value)}
+        onInput={(event) => setText(event.currentTarget.value)}
         onKeyDown={(event) => {
           // Enter sends, Shift+Enter starts a new line; not while an IME composes.
           if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) submit(event);

@@ -7,9 +7,9 @@ interface Props {
   list: ListState;
   selected: string | null;
   home?: CountryCode;
-  onSelect(counterpart: string): void;
-  onLoadMore(): void;
-  onRetry(): void;
+  onSelect: (counterpart: string) => void;
+  onLoadMore: () => void;
+  onRetry: () => void;
 }
 
 /** Threads, most recent first; scrolling to the end (or the button) loads the next page. */
@@ -30,11 +30,15 @@ export function ConversationList({ list, selected, home, onSelect, onLoadMore, o
   // Up and down move between threads, as in a list box.
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
-    const buttons = [...(listRef.current?.querySelectorAll('button.thread') ?? [])] as HTMLElement[];
+    const buttons = [
+      ...(listRef.current?.querySelectorAll('button.thread') ?? []),
+    ] as HTMLElement[];
     const at = buttons.indexOf(document.activeElement as HTMLElement);
     if (at === -1) return;
     event.preventDefault();
-    buttons[Math.min(buttons.length - 1, Math.max(0, at + (event.key === 'ArrowDown' ? 1 : -1)))]?.focus();
+    buttons[
+      Math.min(buttons.length - 1, Math.max(0, at + (event.key === 'ArrowDown' ? 1 : -1)))
+    ]?.focus();
   };
 
   if (list.load === 'loading') {
@@ -55,9 +59,7 @@ export function ConversationList({ list, selected, home, onSelect, onLoadMore, o
     );
   }
   if (list.items.length === 0) {
-    return (
-      <p class="placeholder">No conversations yet. Start one with “New message”.</p>
-    );
+    return <p class="placeholder">No conversations yet. Start one with “New message”.</p>;
   }
   return (
     <div class="thread-list-scroll" onScroll={onScroll}>
@@ -76,7 +78,10 @@ export function ConversationList({ list, selected, home, onSelect, onLoadMore, o
               >
                 <span class="thread-top">
                   <span class="thread-name">{name}</span>
-                  <time dateTime={new Date(last.timestamp * 1000).toISOString()} title={formatFullTime(last.timestamp)}>
+                  <time
+                    dateTime={new Date(last.timestamp * 1000).toISOString()}
+                    title={formatFullTime(last.timestamp)}
+                  >
                     {formatListTime(last.timestamp)}
                   </time>
                 </span>

@@ -7,9 +7,9 @@ import { type ThreadState, timeOf, type UiMessage } from '../inbox-state.js';
 interface Props {
   thread: ThreadState;
   home?: CountryCode;
-  onLoadOlder(): void;
-  onRetry(): void;
-  onResend(message: UiMessage): void;
+  onLoadOlder: () => void;
+  onRetry: () => void;
+  onResend: (message: UiMessage) => void;
 }
 
 const NEAR_BOTTOM_PX = 80;
@@ -67,7 +67,8 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
   const onScroll = () => {
     const element = scroller.current;
     if (!element) return;
-    const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+    const atBottom =
+      element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
     previous.current = { ...previous.current, atBottom, height: element.scrollHeight };
     if (atBottom && unseen > 0) setUnseen(0);
     if (element.scrollTop < NEAR_TOP_PX && thread.nextCursor && !thread.loadingOlder) onLoadOlder();
@@ -102,7 +103,12 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
     body = (
       <>
         {thread.nextCursor ? (
-          <button type="button" class="load-more" onClick={onLoadOlder} disabled={thread.loadingOlder}>
+          <button
+            type="button"
+            class="load-more"
+            onClick={onLoadOlder}
+            disabled={thread.loadingOlder}
+          >
             {thread.loadingOlder ? 'Loading older messages…' : 'Load older messages'}
           </button>
         ) : (
@@ -131,7 +137,10 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
                   </span>
                   <p class="text">{message.text}</p>
                   <p class="meta">
-                    <time dateTime={new Date(time * 1000).toISOString()} title={formatFullTime(time)}>
+                    <time
+                      dateTime={new Date(time * 1000).toISOString()}
+                      title={formatFullTime(time)}
+                    >
                       {formatClock(time)}
                     </time>
                     <span class={`status status-${message.local ?? message.status}`}>
@@ -160,7 +169,13 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
 
   return (
     <div class="thread-scroll-wrap">
-      <div class="thread-scroll" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={`Conversation with ${name}`}>
+      <div
+        class="thread-scroll"
+        ref={scroller}
+        onScroll={onScroll}
+        tabIndex={0}
+        aria-label={`Conversation with ${name}`}
+      >
         {body}
       </div>
       {unseen > 0 ? (

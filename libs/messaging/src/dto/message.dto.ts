@@ -20,6 +20,8 @@ export class ThreadMessageDto {
   sentAt: number | null;
   /** When the receiver reported it received, unix seconds; null until then. @example 1764072004 */
   receivedAt: number | null;
+  /** Its place in the thread: the first reported event's time, unix seconds. @example 1764072000 */
+  timestamp: number;
   /** `GSM-7` or `UCS-2` (3GPP TS 23.038). @example "GSM-7" */
   encoding: SmsEncoding;
   /** How many SMS segments the carrier bills. @example 1 */
@@ -64,6 +66,7 @@ export function toThreadMessageDto(row: MessageRow, viewer: string): ThreadMessa
     status: messageStatus(row),
     sentAt: row.sentAt,
     receivedAt: row.receivedAt,
+    timestamp: row.occurredAt,
     encoding: row.encoding,
     segments: row.segments,
   };

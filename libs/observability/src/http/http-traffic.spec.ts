@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpTraffic, type FinishedRequest, recordRoute } from './http-traffic.js';
+import { requestIdOf } from './request-id.js';
 
 // A bare Node server stands in for Express and Fastify: HttpTraffic only ever
 // sees Node's request and response.
@@ -43,7 +44,7 @@ async function outcome(url: string, init?: RequestInit): Promise<number | string
 describe('HttpTraffic', () => {
   describe('request ids', () => {
     it("echoes the client's X-Request-Id when it is short and plain, and makes one otherwise", async () => {
-      const { url } = await serve((req, res) => res.end(String(req.id)));
+      const { url } = await serve((req, res) => res.end(requestIdOf(req)));
       const idOf = async (header?: string) => {
         const response = await fetch(url, header ? { headers: { 'X-Request-Id': header } } : {});
         const body = await response.text();

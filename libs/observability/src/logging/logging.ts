@@ -1,5 +1,5 @@
 import type { DestinationStream, Level, Logger } from 'pino';
-import { stdTimeFunctions } from 'pino';
+import { stdSerializers, stdTimeFunctions } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { Params } from 'nestjs-pino';
 import type { FinishedRequest } from '../http/http-traffic.js';
@@ -48,6 +48,11 @@ export function loggingParams(settings: LoggingSettings): Params {
     // while a request is handled.
     autoLogging: false,
     quietReqLogger: true,
+    quietResLogger: true,
+    // pino-http also binds the whole request (headers included) to a logger
+    // it builds for every request; nothing here logs it, so it is not built.
+    wrapSerializers: false,
+    serializers: { req: () => undefined, err: stdSerializers.err },
     customAttributeKeys: { reqId: 'requestId' },
     genReqId: assignedRequestId,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
