@@ -3,9 +3,9 @@ import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../libs/database/src/embedded/embedded-postgres.launcher.js';
+import { withClient, withDatabase } from './pg-admin.js';
 
 // The ProvidedContext keys set below are declared in ./test-database.ts.
 
@@ -129,22 +129,4 @@ async function dropRunDatabases(serverUrl: string, template: string, runId: stri
       );
     }
   });
-}
-
-function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  // A server-side disconnect must reject the query at hand, not crash the test run.
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
