@@ -333,6 +333,11 @@ describe.each(['express', 'fastify'])('Logs on %s (e2e)', (platform) => {
     await call('log-read', `/api/get-conversation/${encodeURIComponent(phone)}`);
     await call('log-malformed', '/api/send-sms', { method: 'POST', body: '{"uuid": ' });
     await call('log-nowhere', '/api/nowhere?x=1');
+    // Logs a line of its own while handled (the key's creation).
+    await call('log-key', '/api/keys', {
+      method: 'POST',
+      body: JSON.stringify({ label: 'log test', phones: [randomPhone()] }),
+    });
     await call('log-no-key', '/api/send-sms', {
       method: 'POST',
       body: JSON.stringify(buildSmsEvent()),
@@ -376,6 +381,10 @@ describe.each(['express', 'fastify'])('Logs on %s (e2e)', (platform) => {
     expect(requestLine('log-no-key')).toEqual([
       expect.objectContaining({ route: '/api/send-sms', status: 401 }),
     ]);
+    // Lines logged while a request is handled carry its id too.
+    expect(
+      target.records().filter((record) => record.requestId === 'log-key' && 'context' in record),
+    ).not.toEqual([]);
 
     // Every line is JSON once Nest starts (a module may warn while the app
     // module is still being put together); no line holds a message text or a key.

@@ -5,7 +5,7 @@ import {
   type RunningEmbeddedPostgres,
   startEmbeddedPostgres,
 } from '../../libs/database/src/embedded/embedded-postgres.launcher.js';
-import { type AppProcess, freePort, startAppProcess } from './support/app-process.js';
+import { type AppProcess, stablePort, startAppProcess } from './support/app-process.js';
 import { readStored, SendLoad, type SentRequest } from './support/send-load.js';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -37,7 +37,7 @@ describe('Database outage under load (e2e)', () => {
   });
 
   it('answers 503 with Retry-After while it is down, reports not ready, and recovers without a restart', async () => {
-    const port = await freePort();
+    const port = await stablePort();
     postgres = await startEmbeddedPostgres({ dataDir, port, logger: quiet });
     const databaseUrl = postgres.url;
     app = await startAppProcess({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'fatal' });

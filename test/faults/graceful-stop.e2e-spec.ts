@@ -91,8 +91,29 @@ describe.each(['express', 'fastify'])(
       expect(exit).toEqual({ code: 0, signal: null });
       expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
 
-      // Answered (201) or refused before being accepted; never reset mid-request.
-      expect([...load.outcomes.keys()].sort()).toEqual([201, 'ECONNREFUSED']);
+      // Every request the app received was answered in full: what its log says.
+      const received = new Map(
+        app
+          .records()
+          .filter((record) => typeof record.requestId === 'string' && 'status' in record)
+          .map((record) => [record.requestId as string, record]),
+      );
+      expect(
+        [...received.values()].filter(
+          (record) => record.status !== 201 && record.route !== '/api/health/ready',
+        ),
+      ).toEqual([]);
+      expect([...received.values()].filter((record) => record.aborted)).toEqual([]);
+      // The clients got those answers (201), or were refused once it stopped
+      // accepting. A connection the kernel completed but the app had not yet
+      // accepted when the listening socket closed is reset by the kernel: such a
+      // request never reached the app (its id is not in the log), stored nothing,
+      // and is as safe to resend as a refused one.
+      const failed = [...load.unacknowledged.values()];
+      const resetBeforeAccept = failed.filter(({ outcome }) => outcome !== 'ECONNREFUSED');
+      expect(failed.every(({ outcome }) => typeof outcome === 'string')).toBe(true);
+      expect(resetBeforeAccept.filter(({ event }) => received.has(event.uuid))).toEqual([]);
+      expect(resetBeforeAccept.length).toBeLessThanOrEqual(2);
       expect(await Promise.all(slow.map((request) => request.answer))).toEqual([201, 201, 201]);
 
       const acknowledged = [
@@ -120,7 +141,8 @@ describe.each(['express', 'fastify'])(
       );
       console.info(
         `[graceful stop, ${platform}] acknowledged ${acknowledged.length} (3 of them half-sent at SIGTERM), lost 0,` +
-          ` refused after the signal ${load.count((o) => o === 'ECONNREFUSED')}, reset 0; exit 0 after ${Math.round(exitMs)} ms`,
+          ` refused after the signal ${load.count((o) => o === 'ECONNREFUSED')}, reset before being accepted ` +
+          `${resetBeforeAccept.length}, reset after being accepted 0; exit 0 after ${Math.round(exitMs)} ms`,
       );
     });
   },

@@ -48,7 +48,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<INestAp
     'express') as HttpPlatform;
   // logger: false (the tests) silences the request logs too.
   const module = AppModule.register(
-    options.logger === false ? { ...options, env: { LOG_LEVEL: 'silent', ...options.env } } : options,
+    options.logger === false
+      ? { ...options, env: { LOG_LEVEL: 'silent', ...options.env } }
+      : options,
   );
   const nestOptions = {
     bodyParser: false,

@@ -1,7 +1,7 @@
+import { inspect } from 'node:util';
 import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { inspect } from 'node:util';
 import pg, { type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '@app/common';
@@ -92,15 +92,22 @@ function poolOf(dataSource: DataSource): Pool {
 }
 
 /**
- * Start-up gave up on the database. Nest prints an error that fails its
- * bootstrap with `inspect()`: this keeps that to one line, without a stack,
- * since the message says all there is to say.
+ * Start-up gave up on the database. The message says all there is to say, so
+ * the error that fails Nest's bootstrap is one line without a stack, however
+ * it is logged: as JSON (`stack`) or by Nest's console logger (`inspect()`).
  */
 class DatabaseUnreachableError extends Error {
-  override name = 'DatabaseUnreachableError';
+  constructor(message: string) {
+    super(message);
+    this.stack = `${this.name}: ${message}`;
+  }
+
+  override get name(): string {
+    return 'DatabaseUnreachableError';
+  }
 
   [inspect.custom](): string {
-    return `${this.name}: ${this.message}`;
+    return this.stack ?? this.message;
   }
 }
 

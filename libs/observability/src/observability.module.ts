@@ -1,18 +1,32 @@
-import { type INestApplication, Module } from '@nestjs/common';
+import type { IncomingMessage, Server } from 'node:http';
+import { type INestApplication, Injectable, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { IncomingMessage, Server } from 'node:http';
+import type { LevelWithSilent } from 'pino';
 import { MessagingModule } from '@app/messaging';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
 import { HttpTraffic, recordRoute } from './http/http-traffic.js';
-import { logFinishedRequest, loggingParams, type LogLevel } from './logging/logging.js';
+import { logFinishedRequest, loggingParams } from './logging/logging.js';
 import { Metrics } from './metrics/metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsTokenGuard } from './metrics/metrics-token.guard.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
+
+/**
+ * Makes pino Nest's logger as soon as the container can build it, rather than
+ * when the app is up (`app.useLogger()`): start-up, the wait for the database
+ * included, is then logged as it happens and as JSON, also when it fails.
+ */
+@Injectable()
+class StartupLogger {
+  constructor(logger: NestPinoLogger) {
+    Logger.overrideLogger(logger);
+    Logger.flush();
+  }
+}
 
 /**
  * What operators need to run the service: health checks, Prometheus metrics,
@@ -25,7 +39,7 @@ import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
       inject: [ConfigService],
       useFactory: (config: ConfigService) =>
         loggingParams({
-          level: config.get<LogLevel>('LOG_LEVEL') ?? 'info',
+          level: config.get<LevelWithSilent>('LOG_LEVEL') ?? 'info',
           pretty: config.get<string>('NODE_ENV') === 'development',
         }),
     }),
@@ -34,6 +48,7 @@ import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
   ],
   controllers: [HealthController, MetricsController],
   providers: [
+    StartupLogger,
     Metrics,
     MetricsTokenGuard,
     RedisHealth,

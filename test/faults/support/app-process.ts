@@ -42,6 +42,28 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * A free port for a server this test stops and starts again on the same port.
+ * Taken below Linux's ephemeral range (32768 and up), which the system hands
+ * to `listen(0)` and to outgoing connections: in between, another test running
+ * in parallel could otherwise be given the port.
+ */
+export async function stablePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+/**
  * Runs the compiled app as a child process, in production mode, on loopback,
  * from an empty working directory (so no .env file or page build is picked
  * up). Its output is kept (bounded) for assertions and failure messages.

@@ -27,12 +27,17 @@ export async function send(
   target: Target,
   path: string,
   body: unknown,
-  timeoutMs = 15_000,
+  options: { requestId?: string; timeoutMs?: number } = {},
 ): Promise<{ outcome: Outcome; retryAfter?: string }> {
+  const { requestId, timeoutMs = 15_000 } = options;
   try {
     const response = await fetch(`${target.baseUrl}${path}`, {
       method: 'POST',
-      headers: { Authorization: target.authorization, 'Content-Type': 'application/json' },
+      headers: {
+        Authorization: target.authorization,
+        'Content-Type': 'application/json',
+        ...(requestId ? { 'X-Request-Id': requestId } : {}),
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -115,7 +120,10 @@ export class SendLoad {
         receiverPhone: this.receivers[Math.floor(this.sequence / 4) % this.receivers.length],
       });
       const startedAt = performance.now();
-      const { outcome, retryAfter } = await send(this.target, '/api/send-sms', event);
+      // The uuid doubles as the request id, to find the request in the app's log.
+      const { outcome, retryAfter } = await send(this.target, '/api/send-sms', event, {
+        requestId: event.uuid,
+      });
       const endedAt = performance.now();
       this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
       if (typeof outcome === 'number' && outcome >= 200 && outcome < 300) {

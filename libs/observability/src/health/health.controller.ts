@@ -69,7 +69,7 @@ export class HealthController {
       );
     }
     if (this.traffic.isDraining) {
-      // Requests on connections still open while draining must not be sent here again.
+      // A balancer probing over a connection still open during the drain: send nothing more here.
       checks.push(() => this.indicators.check('shutdown').down('draining'));
     }
     try {

@@ -1,15 +1,12 @@
-import type { DestinationStream, Level, Logger } from 'pino';
+import type { DestinationStream, Level, LevelWithSilent, Logger } from 'pino';
 import { stdSerializers, stdTimeFunctions } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { Params } from 'nestjs-pino';
 import type { FinishedRequest } from '../http/http-traffic.js';
 import { assignedRequestId } from '../http/request-id.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 export interface LoggingSettings {
-  level: LogLevel;
+  level: LevelWithSilent;
   /** Human-readable lines for a terminal instead of JSON. */
   pretty: boolean;
   /** Where lines go; stdout by default. For tests. */
