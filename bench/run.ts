@@ -59,7 +59,6 @@ const ROOT = findRoot(COMPILED_DIR);
 const BENCH_DIR = join(ROOT, 'bench');
 const BUILT_APP = join(ROOT, 'dist/apps/api');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
-const PROFILED_SCENARIOS: ScenarioName[] = ['read-conversation', 'send'];
 const PLATFORMS: Platform[] = ['express', 'fastify'];
 
 const HELP = `npm run bench -- [options]
@@ -79,8 +78,11 @@ const HELP = `npm run bench -- [options]
   --scenarios LIST    ${SCENARIO_ORDER.join(',')} (default all)
   --pool-size N       DB_POOL_SIZE of the app, and the baseline's pool (default 4)
   --skip-baseline     measure the app only
+  --app-env LIST      extra environment for the app, e.g. THROTTLE_TTL_MS=1000,LOG_LEVEL=warn
   --flatness          also read-conversation at messages/10 over numbers/10 vs the full dataset
-  --profile           also profile (--cpu-prof) the app and the baseline under send and read-conversation
+  --profile           also profile (--cpu-prof) the app and the baseline, in separate runs
+  --profile-scenarios LIST
+                      what --profile runs (default read-conversation,send)
   --quick             smoke check: 50,000 messages over 1,000 numbers, 1 s warm-up, 3 s runs, 1 round
   --quiet-wait S      before each run, wait up to S seconds for a second in which
                       the machine is under 25% busy (default 10; 0: don't wait)
@@ -102,8 +104,10 @@ interface Options {
   platforms: Platform[];
   scenarios: ScenarioName[];
   skipBaseline: boolean;
+  appEnv: Record<string, string>;
   flatness: boolean;
   profile: boolean;
+  profileScenarios: ScenarioName[];
   quick: boolean;
   maxMinutes: number;
 }
@@ -160,8 +164,10 @@ function parseOptions(): Options {
       scenarios: { type: 'string', default: SCENARIO_ORDER.join(',') },
       'pool-size': { type: 'string', default: '4' },
       'skip-baseline': { type: 'boolean', default: false },
+      'app-env': { type: 'string', default: '' },
       flatness: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'profile-scenarios': { type: 'string', default: 'read-conversation,send' },
       quick: { type: 'boolean', default: false },
       'max-minutes': { type: 'string', default: '25' },
       help: { type: 'boolean', default: false },
@@ -200,8 +206,19 @@ function parseOptions(): Options {
     platforms: list(values.platforms, 'platforms', PLATFORMS),
     scenarios: list(values.scenarios, 'scenarios', SCENARIO_ORDER),
     skipBaseline: values['skip-baseline'],
+    appEnv: Object.fromEntries(
+      values['app-env']
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => {
+          const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair.trim());
+          if (!match) throw new Error(`--app-env: ${pair} is not NAME=value`);
+          return [match[1], match[2]];
+        }),
+    ),
     flatness: values.flatness,
     profile: values.profile,
+    profileScenarios: list(values['profile-scenarios'], 'profile-scenarios', SCENARIO_ORDER),
     quick,
     maxMinutes: int(values['max-minutes'], 'max-minutes', 40),
   };
@@ -209,6 +226,9 @@ function parseOptions(): Options {
 
 const log = (message: string): void =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+/** Set on SIGINT/SIGTERM: what fails from then on is expected. */
+let interrupted = false;
 
 /** Cleanup steps, run last-in first-out on the way out, whichever way that is. */
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -229,7 +249,16 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    log(`${signal}: cleaning up`);
+    log(`${signal}: stopping the servers, dropping the databases`);
+    interrupted = true;
+    // The servers first, so nothing reconnects while the databases go.
+    for (const pid of children) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     void cleanUp().finally(() => process.exit(130));
   });
 }
@@ -295,7 +324,9 @@ async function databaseServer(appDir: string): Promise<DatabaseServer> {
   // cluster stays in this folder and goes with it.
   await chmod(dataDir, 0o755);
   log(`DATABASE_URL unset: starting an embedded PostgreSQL in ${dataDir}`);
-  const report = (message: string): void => log(`embedded PostgreSQL: ${message}`);
+  const report = (message: string): void => {
+    if (!interrupted) log(`embedded PostgreSQL: ${message}`);
+  };
   const server = await startEmbeddedPostgres({
     dataDir,
     logger: { log: () => {}, warn: report, error: report },
@@ -461,6 +492,7 @@ async function main(): Promise<void> {
         ADMIN_API_KEY: adminKey,
         SWAGGER_ENABLED: 'false',
         ...limitsEnv,
+        ...options.appEnv,
       },
       port,
       probePath,
@@ -788,8 +820,10 @@ async function main(): Promise<void> {
       ...(options.skipBaseline ? [] : (['baseline'] as const)),
     ];
     for (const target of targets) {
-      for (const scenario of PROFILED_SCENARIOS) {
+      for (const scenario of options.profileScenarios) {
         if (!timeLeft()) break;
+        // The baseline serves the seed contract only.
+        if (target === 'baseline' && SCENARIOS[scenario].baseline !== scenario) continue;
         const name = `${target}-${scenario}`;
         const profilerArgs = [
           '--cpu-prof',
@@ -917,7 +951,7 @@ async function main(): Promise<void> {
     out();
     out(flatnessTable(flatness));
   }
-  for (const scenario of PROFILED_SCENARIOS) {
+  for (const scenario of options.profileScenarios) {
     const table = profileTable(scenario);
     if (!table) continue;
     out();
