@@ -1,7 +1,8 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Redis } from 'ioredis';
+import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -30,7 +31,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
 
   constructor(settings: RateLimitStorageSettings) {
     if (!settings.redisUrl) {
-      this.backend = new ThrottlerStorageService();
+      this.backend = new FixedWindowThrottlerStorage();
       return;
     }
     this.redis = new Redis(settings.redisUrl, {
@@ -59,7 +60,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.backend instanceof ThrottlerStorageService) this.backend.onApplicationShutdown();
+    if (this.backend instanceof FixedWindowThrottlerStorage) this.backend.stop();
     await this.redis?.quit().catch(() => this.redis?.disconnect());
   }
 

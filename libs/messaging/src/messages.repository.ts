@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
 import type {
+  ConversationRow,
   ConversationSummaryRow,
+  MessageRecordRow,
   MessagePosition,
   MessageRow,
   SmsEvent,
@@ -19,8 +21,18 @@ export const MESSAGE_COLUMNS = `
   m.text, m.encoding, m.segments,
   extract(epoch FROM m.sent_at)::float8 AS "sentAt",
   extract(epoch FROM m.received_at)::float8 AS "receivedAt",
-  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt",
+  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt"`;
+
+/**
+ * Reads return only what their answer shows: every column costs decoding, and
+ * a timestamptz costs a Date object per row (measured: 9% of a read's CPU).
+ */
+const RECORD_COLUMNS = `${MESSAGE_COLUMNS},
   m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
+
+const CONVERSATION_COLUMNS = `
+  m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
+  m.text, extract(epoch FROM m.occurred_at)::float8 AS "occurredAt"`;
 
 /**
  * Records a batch of events (one for send-sms/receive-sms, up to 1000 for an
@@ -101,7 +113,7 @@ const FIND_EVENTS = {
 const FIND_CONVERSATION = {
   name: 'messages_find_conversation',
   text: `
-    SELECT ${MESSAGE_COLUMNS} FROM (
+    SELECT ${CONVERSATION_COLUMNS} FROM (
       (SELECT * FROM messages
         WHERE sender_phone = $1 AND (occurred_at, uuid) < (to_timestamp($3), $4::uuid)
         ORDER BY occurred_at DESC, uuid DESC LIMIT $2)
@@ -145,7 +157,7 @@ const FIND_CONVERSATIONS = {
 
 const FIND_MESSAGE = {
   name: 'messages_find_one',
-  text: `SELECT ${MESSAGE_COLUMNS} FROM messages AS m WHERE m.uuid = $1::uuid`,
+  text: `SELECT ${RECORD_COLUMNS} FROM messages AS m WHERE m.uuid = $1::uuid`,
 };
 
 /** The read statements, for the EXPLAIN test that proves they stay index scans. */
@@ -206,8 +218,8 @@ export class MessagesRepository {
     party: string,
     limit: number,
     before: MessagePosition = NEWEST,
-  ): Promise<MessageRow[]> {
-    const result = await this.pool.query<MessageRow>({
+  ): Promise<ConversationRow[]> {
+    const result = await this.pool.query<ConversationRow>({
       ...FIND_CONVERSATION,
       values: [party, limit, before.time, before.uuid],
     });
@@ -255,8 +267,8 @@ export class MessagesRepository {
     }));
   }
 
-  async findMessage(uuid: string): Promise<MessageRow | undefined> {
-    const result = await this.pool.query<MessageRow>({ ...FIND_MESSAGE, values: [uuid] });
+  async findMessage(uuid: string): Promise<MessageRecordRow | undefined> {
+    const result = await this.pool.query<MessageRecordRow>({ ...FIND_MESSAGE, values: [uuid] });
     return result.rows[0];
   }
 }

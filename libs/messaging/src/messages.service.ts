@@ -232,7 +232,10 @@ export class MessagesService {
     principal: Principal,
   ): Promise<SmsEvent | Pick<ImportResultDto, 'outcome' | 'uuid' | 'details'>> {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      return { outcome: 'invalid', details: [{ field: 'event', problem: 'must be a JSON object' }] };
+      return {
+        outcome: 'invalid',
+        details: [{ field: 'event', problem: 'must be a JSON object' }],
+      };
     }
     const dto = plainToInstance(ImportEventDto, item);
     const errors = await validate(dto, {

@@ -59,7 +59,7 @@ export interface StoredMessageEvents {
   receivedAt: number | null;
 }
 
-/** A stored message; times in unix seconds except the server's own timestamps. */
+/** A stored message as threads show it; times in unix seconds. */
 export interface MessageRow {
   uuid: string;
   senderPhone: string;
@@ -70,9 +70,19 @@ export interface MessageRow {
   sentAt: number | null;
   receivedAt: number | null;
   occurredAt: number;
+}
+
+/** A message with the server's own timestamps, for the one endpoint that shows them. */
+export interface MessageRecordRow extends MessageRow {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** Just what get-conversation answers with: the contract's four fields and the cursor key. */
+export type ConversationRow = Pick<
+  MessageRow,
+  'uuid' | 'senderPhone' | 'receiverPhone' | 'text' | 'occurredAt'
+>;
 
 /** One row of a party's thread list, with its newest message. */
 export interface ConversationSummaryRow {

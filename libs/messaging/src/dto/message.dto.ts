@@ -1,5 +1,10 @@
 import { messageStatus } from '../message.entity.js';
-import type { MessageDirection, MessageRow, MessageStatus } from '../messages.types.js';
+import type {
+  MessageDirection,
+  MessageRecordRow,
+  MessageRow,
+  MessageStatus,
+} from '../messages.types.js';
 import type { SmsEncoding } from '@app/common';
 
 /** A message in a thread, seen from one party. */
@@ -72,7 +77,7 @@ export function toThreadMessageDto(row: MessageRow, viewer: string): ThreadMessa
   };
 }
 
-export function toMessageDto(row: MessageRow): MessageDto {
+export function toMessageDto(row: MessageRecordRow): MessageDto {
   return {
     uuid: row.uuid,
     senderPhone: row.senderPhone,
