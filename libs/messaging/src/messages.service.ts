@@ -99,7 +99,8 @@ export class MessagesService {
     for (const [index, item] of items.entries()) {
       const prepared = await this.prepareImportEvent(item, principal);
       if ('outcome' in prepared) {
-        results[index] = { index, ...prepared };
+        const { uuid, outcome, details } = prepared;
+        results[index] = { index, uuid, outcome, details };
         continue;
       }
       const round = seen.get(prepared.uuid) ?? 0;
