@@ -2,12 +2,13 @@ import { inspect } from 'node:util';
 import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import pg, { type Pool } from 'pg';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '@app/common';
 import { DatabaseServer } from './database-server.js';
 import { buildDataSourceOptions } from './database.options.js';
 import { runMigrationsLocked } from './migrate.js';
+import { poolOf } from './pg-pool.js';
 
 /** The `pg` pool behind TypeORM, for repositories that run named prepared statements. */
 export const PG_POOL = Symbol('PG_POOL');
@@ -86,10 +87,6 @@ class DatabaseServerModule {}
   exports: [PG_POOL],
 })
 export class DatabaseModule {}
-
-function poolOf(dataSource: DataSource): Pool {
-  return (dataSource.driver as unknown as { master: Pool }).master;
-}
 
 /**
  * Start-up gave up on the database. The message says all there is to say, so

@@ -3,6 +3,7 @@ import { CreateMessages1764072000000 } from './migrations/1764072000000-CreateMe
 import { CreateConversations1764073000000 } from './migrations/1764073000000-CreateConversations.js';
 import { CreateApiKeys1764075000000 } from './migrations/1764075000000-CreateApiKeys.js';
 import { IndexMessageChanges1764076000000 } from './migrations/1764076000000-IndexMessageChanges.js';
+import { RecordGeneratedColumns1764077000000 } from './migrations/1764077000000-RecordGeneratedColumns.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -10,6 +11,7 @@ export const MIGRATIONS = [
   CreateConversations1764073000000,
   CreateApiKeys1764075000000,
   IndexMessageChanges1764076000000,
+  RecordGeneratedColumns1764077000000,
 ];
 
 export interface DatabaseConnectionSettings {

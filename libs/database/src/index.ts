@@ -2,3 +2,4 @@ export * from './database-server.js';
 export * from './database.module.js';
 export * from './database.options.js';
 export * from './migrate.js';
+export * from './pg-pool.js';

@@ -1,10 +1,12 @@
-import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Message } from './message.entity.js';
 
 /**
  * One party's summary of its thread with one counterpart; a two-party thread
  * has two rows. Written in the same statement as the message that changes it.
  */
 @Entity({ name: 'conversations' })
+@Check('CHK_conversations_count', '"message_count" > 0')
 @Index('IDX_conversations_owner_activity', ['ownerPhone', 'lastOccurredAt', 'counterpartPhone'])
 export class Conversation {
   @PrimaryColumn({ name: 'owner_phone', type: 'varchar', length: 32 })
@@ -13,6 +15,8 @@ export class Conversation {
   @PrimaryColumn({ name: 'counterpart_phone', type: 'varchar', length: 32 })
   counterpartPhone: string;
 
+  // PostgreSQL named the migration's inline REFERENCES; the name is kept.
+  @ForeignKey(() => Message, 'uuid', { name: 'conversations_last_message_uuid_fkey' })
   @Column({ name: 'last_message_uuid', type: 'uuid' })
   lastMessageUuid: string;
 

@@ -13,6 +13,8 @@ import type { MessageStatus } from './messages.types.js';
 /** Mirrors the migrations, which are the source of truth for the schema. */
 @Entity({ name: 'messages' })
 @Check('CHK_messages_has_event', '"sent_at" IS NOT NULL OR "received_at" IS NOT NULL')
+@Check('CHK_messages_encoding', `"encoding" IN ('GSM-7', 'UCS-2')`)
+@Check('CHK_messages_text_length', 'char_length("text") BETWEEN 1 AND 1600')
 @Index('IDX_messages_sender_time', ['senderPhone', 'occurredAt', 'uuid'])
 @Index('IDX_messages_receiver_time', ['receiverPhone', 'occurredAt', 'uuid'])
 @Index('IDX_messages_thread_time', ['partyLow', 'partyHigh', 'occurredAt', 'uuid'])
@@ -47,10 +49,12 @@ export class Message {
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt: Date;
 
+  // Nullable in the schema, though never null: both parties are NOT NULL.
   @Column({
     name: 'party_low',
     type: 'varchar',
     length: 32,
+    nullable: true,
     generatedType: 'STORED',
     asExpression: 'LEAST("sender_phone", "receiver_phone")',
     insert: false,
@@ -62,6 +66,7 @@ export class Message {
     name: 'party_high',
     type: 'varchar',
     length: 32,
+    nullable: true,
     generatedType: 'STORED',
     asExpression: 'GREATEST("sender_phone", "receiver_phone")',
     insert: false,
