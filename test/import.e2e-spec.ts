@@ -52,7 +52,12 @@ describe('Bulk import and message lookup (e2e)', () => {
       [
         { type: 'sent', ...fresh },
         { type: 'sent', ...existing },
-        { type: 'received', ...toMerge, receiverPhone: toMerge.receiverPhone, timestamp: toMerge.timestamp + 1 },
+        {
+          type: 'received',
+          ...toMerge,
+          receiverPhone: toMerge.receiverPhone,
+          timestamp: toMerge.timestamp + 1,
+        },
         { type: 'sent', ...conflicting, messageText: 'changed' },
         { type: 'sent', ...buildSmsEvent({ senderPhone: me }), uuid: 'nope' },
         { type: 'sent', ...foreign },
@@ -77,22 +82,38 @@ describe('Bulk import and message lookup (e2e)', () => {
       'invalid',
       'invalid',
     ]);
-    expect(response.body.results[4].details).toContainEqual(expect.objectContaining({ field: 'uuid' }));
-    expect(response.body.results[3].details).toContainEqual(expect.objectContaining({ field: 'messageText' }));
-    expect(response.body.counts).toEqual({ created: 2, replayed: 2, forbidden: 2, conflict: 1, invalid: 3 });
+    expect(response.body.results[4].details).toContainEqual(
+      expect.objectContaining({ field: 'uuid' }),
+    );
+    expect(response.body.results[3].details).toContainEqual(
+      expect.objectContaining({ field: 'messageText' }),
+    );
+    expect(response.body.counts).toEqual({
+      created: 2,
+      replayed: 2,
+      forbidden: 2,
+      conflict: 1,
+      invalid: 3,
+    });
 
-    const { rows } = await db.query('SELECT uuid::text FROM messages WHERE uuid = ANY($1::uuid[])', [
-      [fresh.uuid, repeatedInBatch.uuid, foreign.uuid],
-    ]);
+    const { rows } = await db.query(
+      'SELECT uuid::text FROM messages WHERE uuid = ANY($1::uuid[])',
+      [[fresh.uuid, repeatedInBatch.uuid, foreign.uuid]],
+    );
     expect(rows.map((row) => row.uuid).sort()).toEqual([fresh.uuid, repeatedInBatch.uuid].sort());
   });
 
   it('merges the other side of a message with the admin key', async () => {
     const event = buildSmsEvent();
     await api().post('/api/send-sms').set('Authorization', admin).send(event).expect(201);
-    const response = await importEvents([{ type: 'received', ...event, timestamp: event.timestamp + 5 }]).expect(200);
+    const response = await importEvents([
+      { type: 'received', ...event, timestamp: event.timestamp + 5 },
+    ]).expect(200);
     expect(response.body.results[0]).toMatchObject({ outcome: 'merged', uuid: event.uuid });
-    const lookup = await api().get(`/api/messages/${event.uuid}`).set('Authorization', admin).expect(200);
+    const lookup = await api()
+      .get(`/api/messages/${event.uuid}`)
+      .set('Authorization', admin)
+      .expect(200);
     expect(lookup.body).toMatchObject({
       uuid: event.uuid,
       status: 'delivered',
@@ -117,12 +138,20 @@ describe('Bulk import and message lookup (e2e)', () => {
     }));
     const response = await importEvents(events).expect(200);
     expect(response.body.counts).toEqual({ created: 1000 });
-    const threads = await api().get(`/api/phones/${encodeURIComponent(me)}/conversations`).set('Authorization', admin).expect(200);
-    expect(threads.body.conversations.map((c: { messageCount: number }) => c.messageCount).sort()).toEqual([500, 500]);
+    const threads = await api()
+      .get(`/api/phones/${encodeURIComponent(me)}/conversations`)
+      .set('Authorization', admin)
+      .expect(200);
+    expect(
+      threads.body.conversations.map((c: { messageCount: number }) => c.messageCount).sort(),
+    ).toEqual([500, 500]);
   });
 
   it.each([
-    ['1001 events', () => Array.from({ length: 1001 }, () => ({ type: 'sent', ...buildSmsEvent() }))],
+    [
+      '1001 events',
+      () => Array.from({ length: 1001 }, () => ({ type: 'sent', ...buildSmsEvent() })),
+    ],
     ['no events', () => []],
   ])('refuses %s for the whole request', async (_, build) => {
     const events = build();
@@ -140,7 +169,10 @@ describe('Bulk import and message lookup (e2e)', () => {
   });
 
   it('answers an unknown uuid, and a message of other numbers, with 404', async () => {
-    await api().get('/api/messages/5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40').set('Authorization', admin).expect(404);
+    await api()
+      .get('/api/messages/5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40')
+      .set('Authorization', admin)
+      .expect(404);
     const event = buildSmsEvent({ senderPhone: randomPhone(), receiverPhone: randomPhone() });
     await api().post('/api/send-sms').set('Authorization', admin).send(event).expect(201);
     const outsider = await createPhoneKey([randomPhone()]);

@@ -16,11 +16,18 @@ describe('App lifecycle (e2e)', () => {
     const me = randomPhone();
     const events = Array.from({ length: 5 }, () => buildSmsEvent({ senderPhone: me }));
     for (const event of events) {
-      await request(first.baseUrl).post('/api/send-sms').set('Authorization', admin).send(event).expect(201);
+      await request(first.baseUrl)
+        .post('/api/send-sms')
+        .set('Authorization', admin)
+        .send(event)
+        .expect(201);
     }
     await first.close({ keepDatabase: true });
 
-    const second = await startTestApp({ DATABASE_URL: first.databaseUrl, ADMIN_API_KEY: first.adminKey });
+    const second = await startTestApp({
+      DATABASE_URL: first.databaseUrl,
+      ADMIN_API_KEY: first.adminKey,
+    });
     try {
       const response = await request(second.baseUrl)
         .get(`/api/get-conversation/${encodeURIComponent(me)}`)
@@ -30,7 +37,11 @@ describe('App lifecycle (e2e)', () => {
         events.map((event) => event.messageText),
       );
       // A replay after the restart is still recognized as one.
-      await request(second.baseUrl).post('/api/send-sms').set('Authorization', admin).send(events[0]).expect(200);
+      await request(second.baseUrl)
+        .post('/api/send-sms')
+        .set('Authorization', admin)
+        .send(events[0])
+        .expect(200);
     } finally {
       await second.close();
     }
@@ -41,7 +52,12 @@ describe('App lifecycle (e2e)', () => {
     // mkdtemp makes it 0700; the embedded server's `postgres` user must be able to enter it.
     await chmod(dataDir, 0o755);
     const adminKey = randomBytes(24).toString('hex');
-    const env = { NODE_ENV: 'test', DATABASE_URL: undefined, DATA_DIR: dataDir, ADMIN_API_KEY: adminKey };
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: undefined,
+      DATA_DIR: dataDir,
+      ADMIN_API_KEY: adminKey,
+    };
     const start = async (): Promise<INestApplication> => {
       const app = await createApp({ env, logger: false });
       await app.listen(0, '127.0.0.1');
@@ -50,7 +66,11 @@ describe('App lifecycle (e2e)', () => {
     const event = buildSmsEvent();
     try {
       let app = await start();
-      await request(app.getHttpServer()).post('/api/send-sms').set('Authorization', `Bearer ${adminKey}`).send(event).expect(201);
+      await request(app.getHttpServer())
+        .post('/api/send-sms')
+        .set('Authorization', `Bearer ${adminKey}`)
+        .send(event)
+        .expect(201);
       await app.close();
 
       app = await start();
@@ -59,7 +79,9 @@ describe('App lifecycle (e2e)', () => {
         .set('Authorization', `Bearer ${adminKey}`)
         .expect(200);
       await app.close();
-      expect(response.body.messages).toContainEqual(expect.objectContaining({ message_text: event.messageText }));
+      expect(response.body.messages).toContainEqual(
+        expect.objectContaining({ message_text: event.messageText }),
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
@@ -72,7 +94,11 @@ describe('App lifecycle (e2e)', () => {
       expect(ui.text).toMatch(/swagger-ui/i);
       const document = await request(testApp.baseUrl).get('/api/docs-json').expect(200);
       expect(Object.keys(document.body.paths)).toEqual(
-        expect.arrayContaining(['/api/send-sms', '/api/receive-sms', '/api/get-conversation/{phone_number}']),
+        expect.arrayContaining([
+          '/api/send-sms',
+          '/api/receive-sms',
+          '/api/get-conversation/{phone_number}',
+        ]),
       );
     } finally {
       await testApp.close();

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from '@app/auth';
+import { PhoneNumbersModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { LiveModule, WebPageModule } from '@app/live';
 import { MessagingModule } from '@app/messaging';
@@ -24,6 +25,7 @@ export class AppModule {
           cache: true,
           validate: (env) => validateEnvironment({ ...env, ...options.env }),
         }),
+        PhoneNumbersModule,
         DatabaseModule,
         AuthModule,
         MessagingModule,

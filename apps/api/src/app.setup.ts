@@ -5,14 +5,12 @@ import {
   type NestApplicationOptions,
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import fastifyHelmet from '@fastify/helmet';
 import { json } from 'express';
-import helmet from 'helmet';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpPipeline, RequestTimeoutInterceptor } from '@app/common';
+import { configureHttpPipeline, securityHeaders } from '@app/common';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
 import { assignedRequestId, configureObservability } from '@app/observability';
 import { AppModule, type AppModuleOptions } from './app.module.js';
@@ -21,15 +19,6 @@ import type { EnvironmentVariables } from './config/environment.js';
 /** The contract caps a request body at 64 KB; the bulk import alone takes up to 8 MB. */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
 const IMPORT_ROUTE = `/api/${IMPORT_PATH}`;
-
-/**
- * Helmet's defaults (CSP, HSTS, nosniff, frame denial, ...), minus
- * upgrade-insecure-requests: it would send the Swagger UI's own scripts to
- * https:// on a plain-HTTP deployment; HSTS covers real HTTPS deployments.
- */
-const HELMET_OPTIONS = {
-  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-};
 
 export type HttpPlatform = 'express' | 'fastify';
 
@@ -78,7 +67,6 @@ async function createExpressApp(
   // whose answers change constantly; x-powered-by only helps attackers.
   app.set('etag', false);
   app.disable('x-powered-by');
-  app.use(helmet(HELMET_OPTIONS));
   // Registered first: a body parsed here is skipped by the global parser below.
   app.use(IMPORT_ROUTE, json({ limit: IMPORT_BODY_LIMIT_BYTES }));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
@@ -90,6 +78,10 @@ async function createFastifyApp(
   nestOptions: NestApplicationOptions,
 ): Promise<INestApplication> {
   const adapter = new FastifyAdapter({
+    // No Nest middleware runs on Fastify (logging, headers and ids are hooked
+    // on the Node server), so @fastify/middie's per-request hook is left out;
+    // adding a middleware then fails at start-up, not silently.
+    skipMiddie: true,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // Fastify's request ids become the X-Request-Id ones (it copies its own over them).
     genReqId: assignedRequestId,
@@ -98,27 +90,20 @@ async function createFastifyApp(
   adapter.getInstance().addHook('onRoute', (route) => {
     if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+  return NestFactory.create<NestFastifyApplication>(module, adapter, {
     ...nestOptions,
     bodyParser: true,
   });
-  await app.register(fastifyHelmet, HELMET_OPTIONS);
-  return app;
 }
 
 /** Everything that does not depend on the HTTP platform. */
 export function configureApp(app: INestApplication): void {
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   configureHttpPipeline(app);
-  app.useGlobalInterceptors(
-    new RequestTimeoutInterceptor(
-      app.get(HttpAdapterHost),
-      config.get('REQUEST_TIMEOUT_MS', { infer: true }),
-    ),
-  );
   enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
-  // Request ids, request logs, metrics, and a shutdown that drains requests first.
-  configureObservability(app);
+  // Request ids, security headers, request logs, metrics, the request deadline
+  // (REQUEST_TIMEOUT_MS), and a shutdown that drains requests first.
+  configureObservability(app, { responseHeaders: securityHeaders() });
   if (config.get('SWAGGER_ENABLED', { infer: true })) {
     SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app), {
       jsonDocumentUrl: 'api/docs-json',

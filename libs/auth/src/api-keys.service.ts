@@ -1,8 +1,7 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
-import { ApiException, type CountryCode, type ErrorDetail, parsePartyAddress } from '@app/common';
+import { ApiException, type ErrorDetail, type MaybePromise, PhoneNumbers } from '@app/common';
 import {
   generateApiKeySecret,
   hashApiKey,
@@ -26,6 +25,8 @@ import type { Principal } from './principal.js';
  * query per 2 s per instance.
  */
 export const KEY_CACHE_TTL_MS = 2_000;
+/** Keys remembered at once; past it the oldest entry goes (it is read again when used). */
+const KEY_CACHE_CAPACITY = 10_000;
 
 interface CachedLookup {
   /** Undefined for a revoked key. */
@@ -41,16 +42,17 @@ export interface NewApiKey {
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
-  private readonly defaultCountry: CountryCode;
-  /** By digest (hex). Only keys that exist are cached, so guesses cannot grow it. */
+  /**
+   * By the presented secret, so a cached key costs no hashing. Only keys that
+   * exist are cached, so guesses cannot grow it; a lookup hashes the string,
+   * so its timing says nothing about how close a guess came.
+   */
   private readonly cache = new Map<string, CachedLookup>();
 
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
-    config: ConfigService,
-  ) {
-    this.defaultCountry = config.get<CountryCode>('DEFAULT_COUNTRY') ?? 'US';
-  }
+    private readonly phones: PhoneNumbers,
+  ) {}
 
   /** Issues a key; the answer is the only place its secret ever appears. */
   async create(input: NewApiKey): Promise<CreatedApiKeyDto> {
@@ -84,20 +86,25 @@ export class ApiKeysService {
       throw ApiException.field(HttpStatus.NOT_FOUND, 'id', `matches no API key (${id})`);
     }
     // This instance stops trusting it at once; the others within KEY_CACHE_TTL_MS.
-    for (const [digest, entry] of this.cache) {
-      if (entry.principal?.keyId === id) this.cache.delete(digest);
+    for (const [secret, entry] of this.cache) {
+      if (entry.principal?.keyId === id) this.cache.delete(secret);
     }
     if (affected) this.logger.log(`API key ${id} revoked`);
   }
 
-  /** The principal of an active issued key, or undefined for anything else. */
-  async findPrincipal(secret: string): Promise<Principal | undefined> {
+  /**
+   * The principal of an active issued key, or undefined for anything else;
+   * at once when this instance read the key within KEY_CACHE_TTL_MS.
+   */
+  findPrincipal(secret: string): MaybePromise<Principal | undefined> {
     if (!looksLikeIssuedKey(secret)) return undefined;
-    const digest = hashApiKey(secret);
-    const cacheKey = digest.toString('hex');
-    const cached = this.cache.get(cacheKey);
+    const cached = this.cache.get(secret);
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    return this.readPrincipal(secret);
+  }
 
+  private async readPrincipal(secret: string): Promise<Principal | undefined> {
+    const digest = hashApiKey(secret);
     const key = await this.keys
       .createQueryBuilder('key')
       .where('key.key_hash = :digest', { digest })
@@ -105,13 +112,18 @@ export class ApiKeysService {
     // The index found the row by its digest; comparing again in constant time
     // keeps every comparison of secret material out of short-circuiting code.
     if (!key || !sameDigest(key.keyHash, digest)) {
-      this.cache.delete(cacheKey);
+      this.cache.delete(secret);
       return undefined;
     }
     const principal: Principal | undefined = key.revokedAt
       ? undefined
       : { keyId: key.id, isAdmin: false, phones: new Set(key.phones) };
-    this.cache.set(cacheKey, { principal, expiresAt: Date.now() + KEY_CACHE_TTL_MS });
+    this.cache.delete(secret);
+    if (this.cache.size >= KEY_CACHE_CAPACITY) {
+      // A Map iterates in insertion order: the first key is the oldest.
+      this.cache.delete(this.cache.keys().next().value as string);
+    }
+    this.cache.set(secret, { principal, expiresAt: Date.now() + KEY_CACHE_TTL_MS });
     return principal;
   }
 
@@ -120,10 +132,7 @@ export class ApiKeysService {
     const problems: ErrorDetail[] = [];
     const phones = new Set<string>();
     inputs.forEach((input, index) => {
-      const parsed = parsePartyAddress(input, {
-        defaultCountry: this.defaultCountry,
-        accept: ['phone'],
-      });
+      const parsed = this.phones.parse(input, ['phone']);
       if ('problem' in parsed)
         problems.push({ field: `phones[${index}]`, problem: parsed.problem });
       else phones.add(parsed.value);

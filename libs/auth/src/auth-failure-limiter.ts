@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ThrottlerStorage } from '@nestjs/throttler';
+import { andThen, type MaybePromise } from '@app/common';
+import { RateLimitStorage } from './rate-limit.storage.js';
 
 /**
  * A block marker is only ever read (limit: infinite) or set (limit: 0); its
@@ -24,7 +25,7 @@ export class AuthFailureLimiter {
   private readonly reported = new Map<string, number>();
 
   constructor(
-    @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
+    private readonly storage: RateLimitStorage,
     config: ConfigService,
   ) {
     this.limit = config.getOrThrow<number>('AUTH_FAILURE_LIMIT');
@@ -32,20 +33,22 @@ export class AuthFailureLimiter {
   }
 
   /** Seconds until `client` may authenticate again; 0 when it is not blocked. */
-  async blockedFor(client: string): Promise<number> {
-    const marker = await this.storage.increment(
+  blockedFor(client: string): MaybePromise<number> {
+    const marker = this.storage.hit(
       `auth-block:${client}`,
       MARKER_TTL_MS,
       Number.MAX_SAFE_INTEGER,
       this.windowMs,
       'auth-block',
     );
-    return marker.isBlocked ? Math.max(1, marker.timeToBlockExpire) : 0;
+    return andThen(marker, ({ isBlocked, timeToBlockExpire }) =>
+      isBlocked ? Math.max(1, timeToBlockExpire) : 0,
+    );
   }
 
   /** Counts one failure; the seconds `client` is now blocked for, or 0. */
   async recordFailure(client: string): Promise<number> {
-    const failures = await this.storage.increment(
+    const failures = await this.storage.hit(
       `auth-failures:${client}`,
       this.windowMs,
       this.limit,
@@ -53,7 +56,7 @@ export class AuthFailureLimiter {
       'auth-failures',
     );
     if (!failures.isBlocked) return 0;
-    const marker = await this.storage.increment(
+    const marker = await this.storage.hit(
       `auth-block:${client}`,
       MARKER_TTL_MS,
       0,

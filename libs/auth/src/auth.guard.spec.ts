@@ -1,20 +1,20 @@
 import { Body, Controller, Get, type INestApplication, Post } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigModule } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import request from 'supertest';
-import { configureHttpPipeline } from '@app/common';
+import { configureHttpPipeline, PhoneNumbersModule } from '@app/common';
 import { AdminKey } from './admin-key.js';
 import { generateApiKeySecret } from './api-key-secret.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { ActsFor, AdminOnly, PerObjectAccess, Public } from './auth.decorators.js';
 import { AuthGuard } from './auth.guard.js';
-import { throttlerOptions } from './auth.module.js';
 import { CurrentPrincipal } from './current-principal.decorator.js';
+import { KeyRateLimit } from './key-rate-limit.js';
 import type { Principal } from './principal.js';
+import { RateLimitStorage } from './rate-limit.storage.js';
 
 const ADMIN = generateApiKeySecret();
 const ALICE = generateApiKeySecret();
@@ -77,14 +77,15 @@ describe('AuthGuard', () => {
             }),
           ],
         }),
-        ThrottlerModule.forRootAsync({ inject: [ConfigService], useFactory: throttlerOptions }),
+        PhoneNumbersModule,
       ],
       controllers: [ProbeController],
       providers: [
         { provide: AdminKey, useValue: new AdminKey(ADMIN) },
         { provide: ApiKeysService, useValue: keys },
+        { provide: RateLimitStorage, useValue: new RateLimitStorage({ redisKeyPrefix: '' }) },
         AuthFailureLimiter,
-        ThrottlerGuard,
+        KeyRateLimit,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     }).compile();

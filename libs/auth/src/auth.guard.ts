@@ -1,12 +1,20 @@
 import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { normalizeIp, ThrottlerGuard } from '@nestjs/throttler';
-import { ApiException, type CountryCode, parsePartyAddress } from '@app/common';
+import { normalizeIp } from '@nestjs/throttler';
+import {
+  andThen,
+  ApiException,
+  type MaybePromise,
+  type PartyClassification,
+  PhoneNumbers,
+  resolveParty,
+} from '@app/common';
+import { attachActingParty } from './acting-party.decorator.js';
 import { AdminKey } from './admin-key.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AUTH_RULE, type AuthRule, type PhoneSource } from './auth.decorators.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { KeyRateLimit } from './key-rate-limit.js';
 import { ADMIN_PRINCIPAL, attachPrincipal, canActFor, type Principal } from './principal.js';
 
 interface HttpRequest {
@@ -19,6 +27,8 @@ interface HttpRequest {
 /** RFC 6750: the scheme is case-insensitive; b64token characters only. */
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 const REALM = 'realm="sms-service"';
+/** A phone key may act for a number written any way the API accepts. */
+const ANY_PARTY = ['phone', 'shortCode', 'senderId'] as const;
 
 /** The rule of a handler, else of its controller. */
 export function authRuleOf(
@@ -40,26 +50,28 @@ export function authRuleOf(
  * 3. the route's rule: @AdminOnly(), @ActsFor(...) or @PerObjectAccess(), else 403.
  * Everything happens before the body is validated, so a refused request
  * writes nothing and a phone key learns nothing about input it may not send.
+ *
+ * A known key with in-memory counters needs no I/O at all, so that case runs
+ * synchronously: no promise, no microtask (see `andThen`).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly defaultCountry: CountryCode;
+  /** Rules never change after start-up; reading the metadata once per handler is enough. */
+  private readonly rules = new WeakMap<object, AuthRule | undefined>();
 
   constructor(
     private readonly reflector: Reflector,
     private readonly adminKey: AdminKey,
     private readonly keys: ApiKeysService,
     private readonly failures: AuthFailureLimiter,
-    private readonly keyThrottler: ThrottlerGuard,
+    private readonly keyRateLimit: KeyRateLimit,
+    private readonly phones: PhoneNumbers,
     private readonly adapterHost: HttpAdapterHost,
-    config: ConfigService,
-  ) {
-    this.defaultCountry = config.get<CountryCode>('DEFAULT_COUNTRY') ?? 'US';
-  }
+  ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): MaybePromise<boolean> {
     if (context.getType() !== 'http') return true;
-    const rule = authRuleOf(this.reflector, context);
+    const rule = this.ruleOf(context);
     if (!rule) {
       // AuthModule refuses to start with such a route; refuse the request if one slips through.
       throw new Error(`${context.getClass().name}.${context.getHandler().name} has no auth rule`);
@@ -68,15 +80,23 @@ export class AuthGuard implements CanActivate {
 
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequest>();
-    const principal = await this.authenticate(request, http.getResponse<unknown>());
-    attachPrincipal(request, principal);
-    await this.keyThrottler.canActivate(context);
-    this.authorize(rule, principal, request);
-    return true;
+    const response = http.getResponse<unknown>();
+    return andThen(this.authenticate(request, response), (principal) => {
+      attachPrincipal(request, principal);
+      return andThen(this.keyRateLimit.consume(principal, response), () => {
+        this.authorize(rule, principal, request);
+        return true;
+      });
+    });
   }
 
-  private async authenticate(request: HttpRequest, response: unknown): Promise<Principal> {
-    const client = normalizeIp(request.ip ?? 'unknown');
+  private ruleOf(context: ExecutionContext): AuthRule | undefined {
+    const handler = context.getHandler();
+    if (!this.rules.has(handler)) this.rules.set(handler, authRuleOf(this.reflector, context));
+    return this.rules.get(handler);
+  }
+
+  private authenticate(request: HttpRequest, response: unknown): MaybePromise<Principal> {
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
       // Not a guess, so not counted as a failed attempt.
@@ -87,15 +107,29 @@ export class AuthGuard implements CanActivate {
       );
     }
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    const principal = token === undefined ? undefined : await this.identify(token);
-    if (principal) {
+    const principal = token === undefined ? undefined : this.identify(token);
+    return andThen(principal, (known) => {
+      if (!known) return this.refuse(request, response, token);
       // Judged before the block, so a blocked client gets the same answer whether it guessed right or not.
-      const blockedFor = await this.failures.blockedFor(client);
-      if (blockedFor > 0) this.tooManyFailures(response, blockedFor);
-      return principal;
-    }
+      return andThen(this.failures.blockedFor(clientOf(request)), (blockedFor) => {
+        if (blockedFor > 0) this.tooManyFailures(response, blockedFor);
+        return known;
+      });
+    });
+  }
 
-    const blockedFor = await this.failures.recordFailure(client);
+  private identify(token: string): MaybePromise<Principal | undefined> {
+    if (this.adminKey.matches(token)) return ADMIN_PRINCIPAL;
+    return this.keys.findPrincipal(token);
+  }
+
+  /** Counts a failed authentication, then answers 429 or 401. */
+  private async refuse(
+    request: HttpRequest,
+    response: unknown,
+    token: string | undefined,
+  ): Promise<never> {
+    const blockedFor = await this.failures.recordFailure(clientOf(request));
     if (blockedFor > 0) this.tooManyFailures(response, blockedFor);
     if (token === undefined) {
       this.unauthorized(
@@ -111,11 +145,6 @@ export class AuthGuard implements CanActivate {
     );
   }
 
-  private async identify(token: string): Promise<Principal | undefined> {
-    if (this.adminKey.matches(token)) return ADMIN_PRINCIPAL;
-    return this.keys.findPrincipal(token);
-  }
-
   private authorize(rule: AuthRule, principal: Principal, request: HttpRequest): void {
     switch (rule.kind) {
       case 'public':
@@ -125,7 +154,6 @@ export class AuthGuard implements CanActivate {
         if (!principal.isAdmin) this.forbidden('Only the admin key may do this');
         return;
       case 'actsFor': {
-        if (principal.isAdmin) return;
         // No JSON body at all: the content-type check answers 415, revealing nothing.
         if (
           'body' in rule.source &&
@@ -133,9 +161,13 @@ export class AuthGuard implements CanActivate {
         ) {
           return;
         }
-        // An unreadable number is refused too: a phone key must not learn how another's input fares.
         const party = this.partyAt(rule.source, request);
-        if (party === undefined || !canActFor(principal, party)) {
+        // The handler gets what was parsed here (@ActingParty), so the number is read once.
+        if (party) attachActingParty(request, party);
+        if (principal.isAdmin) return;
+        // An unreadable number is refused too: a phone key must not learn how another's input fares.
+        const resolved = party && resolveParty(party, ANY_PARTY);
+        if (!resolved || 'problem' in resolved || !canActFor(principal, resolved.value)) {
           this.forbidden('This API key does not act for this number');
         }
         return;
@@ -143,18 +175,13 @@ export class AuthGuard implements CanActivate {
     }
   }
 
-  /** The normalized address at `source`, or undefined when there is none. */
-  private partyAt(source: PhoneSource, request: HttpRequest): string | undefined {
+  /** What the number at `source` is, or undefined when there is no string there. */
+  private partyAt(source: PhoneSource, request: HttpRequest): PartyClassification | undefined {
     const value =
       'body' in source
         ? (request.body as Record<string, unknown> | null | undefined)?.[source.body]
         : request.params?.[source.param];
-    if (typeof value !== 'string') return undefined;
-    const parsed = parsePartyAddress(value, {
-      defaultCountry: this.defaultCountry,
-      accept: ['phone', 'shortCode', 'senderId'],
-    });
-    return 'problem' in parsed ? undefined : parsed.value;
+    return typeof value === 'string' ? this.phones.classify(value) : undefined;
   }
 
   private unauthorized(response: unknown, challenge: string, message: string): never {
@@ -173,4 +200,9 @@ export class AuthGuard implements CanActivate {
   private forbidden(message: string): never {
     throw new ApiException(HttpStatus.FORBIDDEN, message);
   }
+}
+
+/** The address failed authentications are counted for. */
+function clientOf(request: HttpRequest): string {
+  return normalizeIp(request.ip ?? 'unknown');
 }

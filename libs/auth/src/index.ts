@@ -8,3 +8,4 @@ export * from './api-key-secret.js';
 export * from './admin-key.js';
 export * from './route-rules.js';
 export * from './dto/api-key.dto.js';
+export * from './acting-party.decorator.js';

@@ -2,9 +2,11 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Redis } from 'ioredis';
-import { FixedWindowThrottlerStorage } from './fixed-window.storage.js';
-
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+import { type MaybePromise } from '@app/common';
+import {
+  FixedWindowThrottlerStorage,
+  type ThrottlerStorageRecord,
+} from './fixed-window.storage.js';
 
 /** Between two warnings about an unreachable Redis. */
 const WARNING_INTERVAL_MS = 30_000;
@@ -25,13 +27,14 @@ export interface RateLimitStorageSettings {
  */
 export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
-  private readonly backend: ThrottlerStorage;
+  private readonly memory?: FixedWindowThrottlerStorage;
+  private readonly shared?: ThrottlerStorage;
   private readonly redis?: Redis;
   private lastWarning = 0;
 
   constructor(settings: RateLimitStorageSettings) {
     if (!settings.redisUrl) {
-      this.backend = new FixedWindowThrottlerStorage();
+      this.memory = new FixedWindowThrottlerStorage();
       return;
     }
     this.redis = new Redis(settings.redisUrl, {
@@ -41,7 +44,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
       maxRetriesPerRequest: 1,
     });
     this.redis.on('error', (error: Error) => this.warn(`Redis: ${error.message}`));
-    this.backend = new ThrottlerStorageRedisService(this.redis);
+    this.shared = new ThrottlerStorageRedisService(this.redis);
   }
 
   async increment(
@@ -51,8 +54,30 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
+    return this.hit(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  /** Counts one hit: at once in memory, after a round trip with Redis. */
+  hit(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): MaybePromise<ThrottlerStorageRecord> {
+    if (this.memory) return this.memory.hit(key, ttl, limit, blockDuration, throttlerName);
+    return this.sharedHit(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  private async sharedHit(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     try {
-      return await this.backend.increment(key, ttl, limit, blockDuration, throttlerName);
+      return await this.shared!.increment(key, ttl, limit, blockDuration, throttlerName);
     } catch (error) {
       this.warn(`Rate limit not applied, the counter store failed: ${(error as Error).message}`);
       return { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 };
@@ -60,7 +85,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnApplicationShutdown
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.backend instanceof FixedWindowThrottlerStorage) this.backend.stop();
+    this.memory?.stop();
     await this.redis?.quit().catch(() => this.redis?.disconnect());
   }
 

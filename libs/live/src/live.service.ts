@@ -2,8 +2,8 @@ import { HttpStatus, Injectable, type MessageEvent } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Observable } from 'rxjs';
 import { ApiKeysService, canActFor, type Principal } from '@app/auth';
-import { ApiException } from '@app/common';
-import { ANY_PARTY, MessagesService, toThreadMessageDto } from '@app/messaging';
+import { ApiException, PhoneNumbers } from '@app/common';
+import { ANY_PARTY, toThreadMessageDto } from '@app/messaging';
 import {
   formatEventId,
   LIVE_EVENT_TYPES,
@@ -45,7 +45,7 @@ export class LiveService {
   constructor(
     private readonly hub: LiveHub,
     private readonly repository: LiveRepository,
-    private readonly messages: MessagesService,
+    private readonly phones: PhoneNumbers,
     private readonly keys: ApiKeysService,
     config: ConfigService,
   ) {
@@ -66,7 +66,7 @@ export class LiveService {
     caller: StreamCaller,
     signal: AbortSignal,
   ): Promise<Observable<MessageEvent>> {
-    const party = this.messages.parseParty(phone, 'phone', ANY_PARTY);
+    const party = this.phones.require(phone, 'phone', ANY_PARTY);
     const since = this.resumePoint(lastEventId);
     if (!this.hub.isLive) {
       throw ApiException.field(

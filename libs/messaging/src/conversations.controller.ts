@@ -7,22 +7,22 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ActsFor } from '@app/auth';
-import { ErrorBody } from '@app/common';
+import { ActingParty, ActsFor } from '@app/auth';
+import { ErrorBody, type PartyClassification } from '@app/common';
 import {
   ConversationsPageDto,
   ConversationsQueryDto,
   ThreadPageDto,
   ThreadQueryDto,
 } from './dto/conversations.dto.js';
-import { MessagesService } from './messages.service.js';
+import { ConversationsService } from './conversations.service.js';
 
 @ApiTags('conversations')
 @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a phone number, bad limit or cursor' })
 @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Database unreachable' })
 @Controller('phones/:phone/conversations')
 export class ConversationsController {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(private readonly conversations: ConversationsService) {}
 
   @Get()
   @ActsFor({ param: 'phone' })
@@ -31,9 +31,10 @@ export class ConversationsController {
   @ApiOkResponse({ type: ConversationsPageDto })
   listConversations(
     @Param('phone') phone: string,
+    @ActingParty() party: PartyClassification | undefined,
     @Query() query: ConversationsQueryDto,
   ): Promise<ConversationsPageDto> {
-    return this.messages.listConversations(phone, query);
+    return this.conversations.listConversations(party ?? phone, query);
   }
 
   @Get(':counterpart/messages')
@@ -46,9 +47,10 @@ export class ConversationsController {
   @ApiOkResponse({ type: ThreadPageDto })
   getThread(
     @Param('phone') phone: string,
+    @ActingParty() party: PartyClassification | undefined,
     @Param('counterpart') counterpart: string,
     @Query() query: ThreadQueryDto,
   ): Promise<ThreadPageDto> {
-    return this.messages.getThread(phone, counterpart, query);
+    return this.conversations.getThread(party ?? phone, counterpart, query);
   }
 }

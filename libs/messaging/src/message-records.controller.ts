@@ -21,7 +21,8 @@ import { CurrentPrincipal, PerObjectAccess, type Principal } from '@app/auth';
 import { ErrorBody } from '@app/common';
 import { ImportRequestDto, ImportResponseDto } from './dto/import.dto.js';
 import { MessageDto } from './dto/message.dto.js';
-import { MessagesService } from './messages.service.js';
+import { ConversationsService } from './conversations.service.js';
+import { MessageRecorder } from './message-recorder.service.js';
 
 /** The import route's own body limit: 1000 events of 1600 characters fit in 8 MB. */
 export const IMPORT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -31,7 +32,10 @@ export const IMPORT_PATH = 'messages/import';
 @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Database unreachable' })
 @Controller('messages')
 export class MessageRecordsController {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(
+    private readonly recorder: MessageRecorder,
+    private readonly conversations: ConversationsService,
+  ) {}
 
   @Post('import')
   @PerObjectAccess()
@@ -48,7 +52,7 @@ export class MessageRecordsController {
     @Body() body: ImportRequestDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ImportResponseDto> {
-    return this.messages.import(body.events, principal);
+    return this.recorder.import(body.events, principal);
   }
 
   @Get(':uuid')
@@ -61,6 +65,6 @@ export class MessageRecordsController {
     @Param('uuid', new ParseUUIDPipe({ version: 'all' })) uuid: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<MessageDto> {
-    return this.messages.getMessage(uuid, principal);
+    return this.conversations.getMessage(uuid, principal);
   }
 }

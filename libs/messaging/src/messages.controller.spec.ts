@@ -5,7 +5,8 @@ import request from 'supertest';
 import { configureHttpPipeline } from '@app/common';
 import { buildSmsEvent } from '../../../test/factories/sms-event.factory.js';
 import { MessagesController } from './messages.controller.js';
-import { MessagesService } from './messages.service.js';
+import { ConversationsService } from './conversations.service.js';
+import { MessageRecorder } from './message-recorder.service.js';
 
 /**
  * The HTTP layer alone: the real validation pipe, guard and error filter,
@@ -19,7 +20,10 @@ describe('MessagesController', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
       controllers: [MessagesController],
-      providers: [{ provide: MessagesService, useValue: service }],
+      providers: [
+        { provide: MessageRecorder, useValue: service },
+        { provide: ConversationsService, useValue: service },
+      ],
     }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>(new ExpressAdapter(), {
       bodyParser: false,
@@ -46,7 +50,8 @@ describe('MessagesController', () => {
     const event = buildSmsEvent();
     const response = await post(path).send(event).expect(201);
     expect(response.text).toBe(JSON.stringify({ message }));
-    expect(service.record).toHaveBeenCalledWith(kind, expect.objectContaining(event));
+    // No auth guard here, so no number read by it (@ActingParty) comes along.
+    expect(service.record).toHaveBeenCalledWith(kind, expect.objectContaining(event), undefined);
   });
 
   it('answers 200 with the same body when the event is a replay', async () => {

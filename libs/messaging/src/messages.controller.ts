@@ -23,11 +23,12 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { ActsFor } from '@app/auth';
-import { ErrorBody } from '@app/common';
+import { ActingParty, ActsFor } from '@app/auth';
+import { ErrorBody, type PartyClassification } from '@app/common';
 import { ConversationDto, ConversationQueryDto, SmsAcceptedDto } from './dto/conversation.dto.js';
 import { SmsEventDto } from './dto/sms-event.dto.js';
-import { MessagesService } from './messages.service.js';
+import { ConversationsService } from './conversations.service.js';
+import { MessageRecorder } from './message-recorder.service.js';
 import type { RecordOutcome } from './messages.types.js';
 
 const SENT_BODY = { message: 'SMS sent successfully' } as const;
@@ -59,7 +60,8 @@ const RecordingErrors = () =>
 @Controller()
 export class MessagesController {
   constructor(
-    private readonly messages: MessagesService,
+    private readonly recorder: MessageRecorder,
+    private readonly conversations: ConversationsService,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -70,8 +72,12 @@ export class MessagesController {
   @ApiCreatedResponse({ type: SmsAcceptedDto, description: 'First time this event is recorded' })
   @ApiOkResponse({ type: SmsAcceptedDto, description: 'The identical event was already recorded' })
   @RecordingErrors()
-  async sendSms(@Body() event: SmsEventDto, @Res({ passthrough: true }) response: unknown) {
-    this.replyStatus(response, await this.messages.record('sent', event));
+  async sendSms(
+    @Body() event: SmsEventDto,
+    @ActingParty() sender: PartyClassification | undefined,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    this.replyStatus(response, await this.recorder.record('sent', event, sender));
     return SENT_BODY;
   }
 
@@ -82,8 +88,12 @@ export class MessagesController {
   @ApiCreatedResponse({ type: SmsAcceptedDto, description: 'First time this event is recorded' })
   @ApiOkResponse({ type: SmsAcceptedDto, description: 'The identical event was already recorded' })
   @RecordingErrors()
-  async receiveSms(@Body() event: SmsEventDto, @Res({ passthrough: true }) response: unknown) {
-    this.replyStatus(response, await this.messages.record('received', event));
+  async receiveSms(
+    @Body() event: SmsEventDto,
+    @ActingParty() receiver: PartyClassification | undefined,
+    @Res({ passthrough: true }) response: unknown,
+  ) {
+    this.replyStatus(response, await this.recorder.record('received', event, receiver));
     return RECEIVED_BODY;
   }
 
@@ -100,9 +110,10 @@ export class MessagesController {
   @ApiServiceUnavailableResponse({ type: ErrorBody })
   getConversation(
     @Param('phone_number') phoneNumber: string,
+    @ActingParty() party: PartyClassification | undefined,
     @Query() query: ConversationQueryDto,
   ): Promise<ConversationDto> {
-    return this.messages.getConversation(phoneNumber, query);
+    return this.conversations.getConversation(party ?? phoneNumber, query);
   }
 
   /** A replayed event is not new: 200 instead of 201, same body. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
 import type {
+  ChangedMessageRow,
   ConversationRow,
   ConversationSummaryRow,
   MessageRecordRow,
@@ -16,7 +17,7 @@ import type {
 const NEWEST: MessagePosition = { time: Infinity, uuid: '00000000-0000-0000-0000-000000000000' };
 
 /** A `messages AS m` row as a MessageRow; shared by every statement that returns messages. */
-export const MESSAGE_COLUMNS = `
+const MESSAGE_COLUMNS = `
   m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
   m.text, m.encoding, m.segments,
   extract(epoch FROM m.sent_at)::float8 AS "sentAt",
@@ -160,6 +161,38 @@ const FIND_MESSAGE = {
   text: `SELECT ${RECORD_COLUMNS} FROM messages AS m WHERE m.uuid = $1::uuid`,
 };
 
+/** A message with where its last change sits on the database clock. */
+const CHANGED_COLUMNS = `${MESSAGE_COLUMNS},
+  (extract(epoch FROM m.updated_at) * 1000000)::int8::text AS "position"`;
+
+/** The messages another instance announced (live stream), read once per NOTIFY. */
+const FIND_CHANGED = {
+  name: 'messages_find_changed',
+  text: `SELECT ${CHANGED_COLUMNS} FROM messages AS m WHERE m.uuid = ANY($1::uuid[])`,
+};
+
+/**
+ * What changed for $1 after $2, oldest change first, and whether each message
+ * is newer than $4: one range scan per side of the (party, updated_at, uuid)
+ * indexes, each stopping after $3 rows. A message to oneself comes from the
+ * sender side only.
+ */
+const FIND_CHANGES_SINCE = {
+  name: 'messages_find_changes_since',
+  text: `
+    SELECT ${CHANGED_COLUMNS}, m.created_at > $4::timestamptz AS "isNew" FROM (
+      (SELECT * FROM messages
+        WHERE sender_phone = $1 AND updated_at > $2::timestamptz
+        ORDER BY updated_at, uuid LIMIT $3)
+      UNION ALL
+      (SELECT * FROM messages
+        WHERE receiver_phone = $1 AND sender_phone <> $1 AND updated_at > $2::timestamptz
+        ORDER BY updated_at, uuid LIMIT $3)
+    ) AS m
+    ORDER BY m.updated_at, m.uuid
+    LIMIT $3`,
+};
+
 /** The read statements, for the EXPLAIN test that proves they stay index scans. */
 export const READ_STATEMENTS = { FIND_CONVERSATION, FIND_THREAD, FIND_CONVERSATIONS, FIND_MESSAGE };
 
@@ -270,5 +303,29 @@ export class MessagesRepository {
   async findMessage(uuid: string): Promise<MessageRecordRow | undefined> {
     const result = await this.pool.query<MessageRecordRow>({ ...FIND_MESSAGE, values: [uuid] });
     return result.rows[0];
+  }
+
+  /** These messages, with the position of their last change. */
+  async findChanged(uuids: readonly string[]): Promise<ChangedMessageRow[]> {
+    if (uuids.length === 0) return [];
+    const result = await this.pool.query<ChangedMessageRow>({ ...FIND_CHANGED, values: [uuids] });
+    return result.rows;
+  }
+
+  /**
+   * Up to `limit` changes of `party` after `since` (a timestamptz), oldest
+   * change first; `isNew` tells the messages created after `newAfter`.
+   */
+  async findChangesSince(
+    party: string,
+    since: string,
+    newAfter: string,
+    limit: number,
+  ): Promise<ChangedMessageRow[]> {
+    const result = await this.pool.query<ChangedMessageRow>({
+      ...FIND_CHANGES_SINCE,
+      values: [party, since, limit, newAfter],
+    });
+    return result.rows;
   }
 }

@@ -97,3 +97,11 @@ export interface MessagePosition {
   time: number;
   uuid: string;
 }
+
+/** A message with where its last change sits on the database clock (the live stream). */
+export interface ChangedMessageRow extends MessageRow {
+  /** `updated_at` in microseconds since the epoch (int8 arrives as a string). */
+  position: string;
+  /** Created after the client's Last-Event-ID (replays only). */
+  isNew?: boolean;
+}

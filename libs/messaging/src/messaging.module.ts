@@ -7,12 +7,13 @@ import { Message } from './message.entity.js';
 import { MessageRecordsController } from './message-records.controller.js';
 import { MessagesController } from './messages.controller.js';
 import { MessagesRepository } from './messages.repository.js';
-import { MessagesService } from './messages.service.js';
+import { ConversationsService } from './conversations.service.js';
+import { MessageRecorder } from './message-recorder.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Message, Conversation])],
   controllers: [MessagesController, ConversationsController, MessageRecordsController],
-  providers: [MessagesService, MessagesRepository, MessageEvents],
-  exports: [MessagesService, MessageEvents],
+  providers: [MessageRecorder, ConversationsService, MessagesRepository, MessageEvents],
+  exports: [MessageRecorder, ConversationsService, MessagesRepository, MessageEvents],
 })
 export class MessagingModule {}

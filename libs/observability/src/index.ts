@@ -4,3 +4,4 @@ export * from './logging/logging.js';
 export * from './metrics/metrics.js';
 export * from './observability.module.js';
 export * from './shutdown/graceful-shutdown.js';
+export * from './http/request-context.js';

@@ -56,12 +56,15 @@ class StartupLogger {
     {
       provide: HttpTraffic,
       // PinoLogger is injected so the root logger exists before the first request.
-      inject: [Metrics, PinoLogger],
-      useFactory: (metrics: Metrics) =>
-        new HttpTraffic((request) => {
-          metrics.observeRequest(request);
-          logFinishedRequest(PinoLogger.root, request);
-        }),
+      inject: [Metrics, ConfigService, PinoLogger],
+      useFactory: (metrics: Metrics, config: ConfigService) =>
+        new HttpTraffic(
+          (request) => {
+            metrics.observeRequest(request);
+            logFinishedRequest(PinoLogger.root, request);
+          },
+          { requestTimeoutMs: config.getOrThrow<number>('REQUEST_TIMEOUT_MS') },
+        ),
     },
   ],
 })
@@ -72,15 +75,23 @@ interface FastifyRequestLike {
   routeOptions?: { url?: string };
 }
 
+export interface ObservabilitySettings {
+  /** Headers for every response, e.g. the security headers (see HttpTraffic.attach). */
+  responseHeaders?: Map<string, string>;
+}
+
 /**
  * Hooks the observability into the app: pino as Nest's logger (LOG_LEVEL=silent
- * silences it), request ids, request logs and metrics on the HTTP server, and
- * the signal handlers of the graceful shutdown. Call it instead of
- * `app.enableShutdownHooks()`, never with it.
+ * silences it), request ids, request logs, metrics and the request deadline
+ * on the HTTP server, and the signal handlers of the graceful shutdown. Call
+ * it instead of `app.enableShutdownHooks()`, never with it.
  */
-export function configureObservability(app: INestApplication): void {
+export function configureObservability(
+  app: INestApplication,
+  settings: ObservabilitySettings = {},
+): void {
   app.useLogger(app.get(NestPinoLogger));
-  app.get(HttpTraffic).attach(app.getHttpServer() as Server);
+  app.get(HttpTraffic).attach(app.getHttpServer() as Server, settings.responseHeaders);
   const { httpAdapter } = app.get(HttpAdapterHost);
   if (httpAdapter.getType() === 'fastify') {
     // Express leaves the matched route on the request; Fastify knows it here.

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ApiKeysModule } from '@app/auth';
+import { PhoneNumbersModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { validateEnvironment } from '../config/environment.js';
 
@@ -8,6 +9,7 @@ import { validateEnvironment } from '../config/environment.js';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
+    PhoneNumbersModule,
     DatabaseModule,
     ApiKeysModule,
   ],

@@ -41,6 +41,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const { httpAdapter } = this.adapterHost;
     const http = host.switchToHttp();
     const response: unknown = http.getResponse();
+    // Already answered (the request deadline's 503): the handler's late answer or error goes nowhere.
+    if (httpAdapter.isHeadersSent(response)) return;
     const { body, headers } = this.toErrorResponse(exception);
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);

@@ -97,8 +97,7 @@ export function isPartyProblem(result: PartyParseResult): result is PartyParseFa
  * supported country: the latter would otherwise make every national number silently invalid.
  */
 export function parsePartyAddress(input: string, options: ParsePartyOptions): PartyParseResult {
-  const accept = new Set(options.accept);
-  if (accept.size === 0) {
+  if (options.accept.length === 0) {
     throw new RangeError('parsePartyAddress: options.accept must list at least one kind');
   }
   if (!isValidCountryCode(options.defaultCountry)) {
@@ -106,8 +105,27 @@ export function parsePartyAddress(input: string, options: ParsePartyOptions): Pa
       `parsePartyAddress: unsupported default country ${JSON.stringify(options.defaultCountry)}`,
     );
   }
+  return resolveParty(classifyParty(input, options.defaultCountry), options.accept);
+}
 
-  if (typeof input !== 'string') return { problem: mustBe(accept) };
+/**
+ * What an input is, whatever a field accepts: the accept-independent half of
+ * {@link parsePartyAddress}, and the expensive one (libphonenumber), so it is
+ * the half worth remembering (see PhoneNumbers).
+ */
+export type PartyClassification =
+  | PartyParseFailure
+  | {
+      /** E.164 when the text is a possible phone number. */
+      readonly phone: string | undefined;
+      /** What else the text could be, with its normalised value. */
+      readonly other:
+        { readonly kind: 'shortCode' | 'senderId'; readonly value: string } | undefined;
+    };
+
+/** Classifies a raw input; see {@link parsePartyAddress} for the rules. */
+export function classifyParty(input: unknown, defaultCountry: CountryCode): PartyClassification {
+  if (typeof input !== 'string') return NOT_A_STRING;
   const text = input.trim();
   if (text === '') return { problem: 'must not be empty' };
   // Checked before anything else looks at the text, so huge inputs cost nothing more.
@@ -115,21 +133,31 @@ export function parsePartyAddress(input: string, options: ParsePartyOptions): Pa
     return { problem: `must be at most ${MAX_PARTY_INPUT_LENGTH} characters long` };
   }
   if (CONTROL_CHARACTERS.test(text)) return { problem: 'must not contain control characters' };
+  const phone = PHONE_LIKE.test(text) ? toE164(text, defaultCountry) : undefined;
+  const other = SHORT_CODE.test(text)
+    ? ({ kind: 'shortCode', value: text } as const)
+    : SENDER_ID.test(text)
+      ? ({ kind: 'senderId', value: text.toUpperCase() } as const)
+      : undefined;
+  return { phone, other };
+}
 
-  const phone = PHONE_LIKE.test(text) ? toE164(text, options.defaultCountry) : undefined;
-  if (phone !== undefined && accept.has('phone')) return { kind: 'phone', value: phone };
-
-  let kind: PartyKind | undefined;
-  if (SHORT_CODE.test(text)) kind = 'shortCode';
-  else if (SENDER_ID.test(text)) kind = 'senderId';
-  else if (phone !== undefined) kind = 'phone';
-
-  if (kind === 'shortCode' && accept.has('shortCode')) return { kind, value: text };
-  if (kind === 'senderId' && accept.has('senderId')) {
-    return { kind, value: text.toUpperCase() };
+/** Applies what a field accepts to a classification. */
+export function resolveParty(
+  classification: PartyClassification,
+  accept: readonly PartyKind[],
+): PartyParseResult {
+  if ('problem' in classification) {
+    return classification === NOT_A_STRING ? { problem: mustBe(accept) } : classification;
   }
+  const { phone, other } = classification;
+  if (phone !== undefined && accept.includes('phone')) return { kind: 'phone', value: phone };
+  if (other !== undefined && accept.includes(other.kind)) return other;
   return { problem: mustBe(accept) };
 }
+
+/** Stands for "not a string", whose message depends on what the field accepts. */
+const NOT_A_STRING: PartyParseFailure = Object.freeze({ problem: 'must be a string' });
 
 /**
  * How to show a stored party to a person: E.164 numbers in international format
@@ -150,8 +178,8 @@ function toE164(text: string, defaultCountry: CountryCode): string | undefined {
 }
 
 /** 'must be a phone number' / 'must be a phone number, short code or alphanumeric sender ID'. */
-function mustBe(accept: ReadonlySet<PartyKind>): PartyProblem {
-  const descriptions = KIND_ORDER.filter((kind) => accept.has(kind)).map((kind, index) =>
+function mustBe(accept: readonly PartyKind[]): PartyProblem {
+  const descriptions = KIND_ORDER.filter((kind) => accept.includes(kind)).map((kind, index) =>
     // Only the first item keeps its article: "a phone number, short code or …".
     index === 0 ? KIND_DESCRIPTIONS[kind] : KIND_DESCRIPTIONS[kind].replace(/^an? /, ''),
   );

@@ -1,6 +1,8 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { HttpTraffic, type FinishedRequest, recordRoute } from './http-traffic.js';
+import { currentRequestId } from './request-context.js';
 import { requestIdOf } from './request-id.js';
 
 // A bare Node server stands in for Express and Fastify: HttpTraffic only ever
@@ -16,12 +18,15 @@ afterEach(async () => {
 
 async function serve(
   handler: Parameters<typeof createServer>[1],
+  options: { requestTimeoutMs?: number; responseHeaders?: Map<string, string> } = {},
 ): Promise<{ traffic: HttpTraffic; finished: FinishedRequest[]; url: string; server: Server }> {
   const finished: FinishedRequest[] = [];
-  const traffic = new HttpTraffic((request) => finished.push(request));
+  const traffic = new HttpTraffic((request) => finished.push(request), {
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
   const server = createServer(handler);
   servers.push(server);
-  traffic.attach(server);
+  traffic.attach(server, options.responseHeaders);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { traffic, finished, url: `http://127.0.0.1:${port}`, server };
@@ -60,6 +65,74 @@ describe('HttpTraffic', () => {
       expect(await idOf('has space')).toMatch(uuid);
       expect(await idOf('semi;colon')).toMatch(uuid);
       expect(await idOf('{"json":1}')).toMatch(uuid);
+    });
+  });
+
+  describe('every response', () => {
+    it('carries the given headers, answers and errors alike', async () => {
+      const headers = new Map([['X-Content-Type-Options', 'nosniff']]);
+      const { url } = await serve(
+        (req, res) => {
+          res.statusCode = req.url === '/missing' ? 404 : 200;
+          res.end();
+        },
+        { responseHeaders: headers },
+      );
+      for (const path of ['/', '/missing']) {
+        const response = await fetch(`${url}${path}`);
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+    });
+
+    it('is handled inside its request context, so log lines can carry its id', async () => {
+      const { url } = await serve((_req, res) => {
+        // Read after an await: the context follows the request across async steps.
+        void Promise.resolve().then(() => res.end(currentRequestId()));
+      });
+      const response = await fetch(url, { headers: { 'X-Request-Id': 'context-1' } });
+      expect(await response.text()).toBe('context-1');
+      expect(currentRequestId()).toBeUndefined();
+    });
+  });
+
+  describe('request deadline', () => {
+    it('passes a timely answer through', async () => {
+      const { url } = await serve((_req, res) => void setTimeout(() => res.end('ok'), 20), {
+        requestTimeoutMs: 200,
+      });
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('ok');
+    });
+
+    it('answers 503 with Retry-After and the common error body when the handler hangs', async () => {
+      const { url, finished } = await serve(() => undefined, { requestTimeoutMs: 200 });
+      const started = performance.now();
+      const response = await fetch(url, { headers: { 'X-Request-Id': 'slow-1' } });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'No answer within 200 ms; retry later (resending an event is safe)',
+        requestId: 'slow-1',
+      });
+      await expect.poll(() => finished.map((request) => request.status)).toEqual([503]);
+    });
+
+    it('leaves an answer that has begun, such as an event stream, alone', async () => {
+      const { url } = await serve(
+        (_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          res.write(': hello\n\n');
+          setTimeout(() => res.end('event: done\n\n'), 400);
+        },
+        { requestTimeoutMs: 100 },
+      );
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('event: done');
     });
   });
 

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { errorBody } from '@app/common';
+import { requestContext } from './request-context.js';
 import { chooseRequestId, REQUEST_ID_HEADER, setRequestId } from './request-id.js';
 
 /** The route label of a request answered before any route matched (404, a body refused first). */
@@ -28,6 +30,19 @@ export interface FinishedRequest {
   aborted: boolean;
 }
 
+export interface HttpTrafficOptions {
+  /**
+   * A request unanswered after this long gets 503 with Retry-After, so a
+   * client is never left hanging on a stuck dependency. Checked by one timer
+   * for all requests rather than one per request, so the answer comes up to
+   * a quarter of this (at most a second) later.
+   */
+  requestTimeoutMs?: number;
+}
+
+/** Seconds a client should wait before retrying a request that timed out. */
+const TIMEOUT_RETRY_AFTER_SECONDS = 5;
+
 export interface DrainResult {
   durationMs: number;
   /** Requests still unanswered at the deadline, whose connections were closed. */
@@ -41,6 +56,7 @@ interface ExpressRequest extends IncomingMessage {
 }
 
 const routes = new WeakMap<IncomingMessage, string>();
+const REQUEST_ID_HEADER_LOWER = REQUEST_ID_HEADER.toLowerCase();
 
 /** For platforms that do not leave the route on the Node request (Fastify). */
 export function recordRoute(request: IncomingMessage, route: string): void {
@@ -61,18 +77,47 @@ function routeOf(request: ExpressRequest): string | undefined {
  * drains the server on shutdown.
  */
 export class HttpTraffic {
-  private readonly inFlight = new Set<ServerResponse>();
+  /** Each response in flight, with when its request arrived (performance.now()). */
+  private readonly inFlight = new Map<ServerResponse, number>();
   private server?: Server;
   private draining = false;
+  private deadlineTimer?: NodeJS.Timeout;
+  private responseHeaders?: Map<string, string>;
 
-  constructor(private readonly onFinished: (request: FinishedRequest) => void) {}
+  constructor(
+    private readonly onFinished: (request: FinishedRequest) => void,
+    private readonly options: HttpTrafficOptions = {},
+  ) {}
 
-  attach(server: Server): void {
+  /**
+   * Takes over the server's request listeners (the platform's handler), so
+   * that every request is seen first and handled inside its request context:
+   * a line logged while it is handled carries its id.
+   *
+   * `responseHeaders` go on every response (the security headers), computed
+   * once by the caller: set here they cost one call per request, and reach
+   * the answers a platform gives before any of its hooks run.
+   */
+  attach(server: Server, responseHeaders?: Map<string, string>): void {
     this.server = server;
-    // Prepended: runs before the platform's own handler.
-    server.prependListener('request', (request: IncomingMessage, response: ServerResponse) =>
-      this.onRequest(request, response),
-    );
+    this.responseHeaders = responseHeaders;
+    const handlers = server.listeners('request') as Array<
+      (request: IncomingMessage, response: ServerResponse) => void
+    >;
+    server.removeAllListeners('request');
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      const requestId = this.onRequest(request, response);
+      requestContext.run(requestId, () => {
+        for (const handler of handlers) handler.call(server, request, response);
+      });
+    });
+    const timeoutMs = this.options.requestTimeoutMs;
+    if (timeoutMs !== undefined) {
+      const sweepMs = Math.min(1_000, Math.max(10, Math.floor(timeoutMs / 4)));
+      this.deadlineTimer = setInterval(() => this.answerOverdue(timeoutMs), sweepMs);
+      this.deadlineTimer.unref();
+      server.once('close', () => clearInterval(this.deadlineTimer));
+    }
   }
 
   get isDraining(): boolean {
@@ -95,7 +140,7 @@ export class HttpTraffic {
   async drain(timeoutMs: number): Promise<DrainResult> {
     const started = performance.now();
     this.draining = true;
-    for (const response of this.inFlight) closeConnectionAfter(response);
+    for (const response of this.inFlight.keys()) closeConnectionAfter(response);
     const server = this.server;
     if (!server) return { durationMs: 0, abandoned: 0 };
 
@@ -107,7 +152,7 @@ export class HttpTraffic {
     });
     // A live event stream never finishes by itself; its client reconnects elsewhere.
     const closeStreams = () => {
-      for (const response of this.inFlight) if (isEventStream(response)) response.destroy();
+      for (const response of this.inFlight.keys()) if (isEventStream(response)) response.destroy();
     };
     closeStreams();
     const streamTimer = setInterval(closeStreams, 100);
@@ -126,13 +171,35 @@ export class HttpTraffic {
     return { durationMs: Math.round(performance.now() - started), abandoned };
   }
 
-  private onRequest(request: ExpressRequest, response: ServerResponse): void {
+  /** 503 for every request still unanswered after `timeoutMs`; an answer already begun is left alone. */
+  private answerOverdue(timeoutMs: number): void {
+    const overdueSince = performance.now() - timeoutMs;
+    for (const [response, started] of this.inFlight) {
+      if (started > overdueSince || response.headersSent || response.writableEnded) continue;
+      const body = JSON.stringify({
+        ...errorBody(
+          503,
+          `No answer within ${timeoutMs} ms; retry later (resending an event is safe)`,
+        ),
+        requestId: response.getHeader(REQUEST_ID_HEADER),
+      });
+      response.writeHead(503, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'Retry-After': String(TIMEOUT_RETRY_AFTER_SECONDS),
+      });
+      response.end(body);
+    }
+  }
+
+  private onRequest(request: ExpressRequest, response: ServerResponse): string {
     const started = performance.now();
-    const requestId = chooseRequestId(request.headers[REQUEST_ID_HEADER.toLowerCase()]);
+    const requestId = chooseRequestId(request.headers[REQUEST_ID_HEADER_LOWER]);
     setRequestId(request, requestId);
+    if (this.responseHeaders) response.setHeaders(this.responseHeaders);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     if (this.draining) closeConnectionAfter(response);
-    this.inFlight.add(response);
+    this.inFlight.set(response, started);
 
     // 'close' follows 'finish' for an answered request, and comes alone when
     // the connection went away first.
@@ -151,6 +218,7 @@ export class HttpTraffic {
         aborted: !response.writableFinished,
       });
     });
+    return requestId;
   }
 }
 
