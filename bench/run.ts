@@ -1,8 +1,9 @@
-// The benchmark: the built app (Express and Fastify) against a raw node:http
-// + pg floor (bench/baseline), on one PostgreSQL server, with autocannon as
-// the load generator in this process while the servers run as child
-// processes. See bench/README.md. `npm run bench` builds the app and this
-// script (to dist/bench) first.
+// The benchmark: the built app (Express and Fastify) against two raw
+// node:http + pg floors (bench/baseline: `seed` on the seed schema, `same-sql`
+// through the app's own repository on the app's schema), on one PostgreSQL
+// server, with autocannon as the load generator in this process while the
+// servers run as child processes. See bench/README.md. `npm run bench` builds
+// the app and this script (to dist/bench) first.
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,16 +26,21 @@ import {
   waitForQuietMachine,
   waitUntilIdle,
 } from './lib/processes.js';
+import { chartInputFromReport, renderChart } from './lib/chart.js';
 import {
   type Combined,
   type CpuPerRequest,
   cpuTable,
+  type Floor,
+  type FloorResult,
+  FLOORS,
   type FlatnessRow,
   flatnessTable,
   judge,
   type Platform,
   resultsTable,
   type Row,
+  sizeLabel,
   TARGETS,
 } from './lib/report.js';
 import {
@@ -64,6 +70,9 @@ const PLATFORMS: Platform[] = ['express', 'fastify'];
 const HELP = `npm run bench -- [options]
 
   --messages N        messages in the dataset (default 1,000,000)
+  --sizes LIST        run everything at each of these dataset sizes, e.g.
+                      200000,1000000, each in fresh databases, smallest first
+                      (default: --messages)
   --numbers N         phone numbers they are spread over (default 10,000)
   --duration S        seconds measured per run (default 10)
   --warmup S          seconds of load before each measured run (default 2)
@@ -73,26 +82,32 @@ const HELP = `npm run bench -- [options]
                       carries 1000 events, and with 64 of them in flight a run
                       would last about as long as one response)
   --rounds N          measured runs per scenario and platform, in ABBA order
-                      with their baseline runs (default 2)
+                      with their floors' runs (default 2)
   --platforms LIST    express,fastify (default both)
   --scenarios LIST    ${SCENARIO_ORDER.join(',')} (default all)
-  --pool-size N       DB_POOL_SIZE of the app, and the baseline's pool (default 4)
-  --skip-baseline     measure the app only
+  --pool-size N       DB_POOL_SIZE of the app, and the floors' pools (default 4)
+  --floors LIST       seed,same-sql (default both)
+  --skip-baseline     measure the app only (no floors)
   --app-env LIST      extra environment for the app, e.g. THROTTLE_TTL_MS=1000,LOG_LEVEL=warn
-  --flatness          also read-conversation at messages/10 over numbers/10 vs the full dataset
-  --profile           also profile (--cpu-prof) the app and the baseline, in separate runs
+  --flatness          also read-conversation at messages/10 over numbers/10 vs the full
+                      dataset (the largest of --sizes)
+  --profile           also profile (--cpu-prof) the app and the floors, in separate runs
+                      (at the largest of --sizes)
   --profile-scenarios LIST
                       what --profile runs (default read-conversation,send)
   --quick             smoke check: 50,000 messages over 1,000 numbers, 1 s warm-up, 3 s runs, 1 round
   --quiet-wait S      before each run, wait up to S seconds for a second in which
                       the machine is under 25% busy (default 10; 0: don't wait)
-  --max-minutes N     start no new run after this long (default 25)
+  --max-minutes N     start no new run after this long (default 40 per dataset size)
+  --chart             also write bench/chart.svg after a --quick run (full runs always do)
 
 DATABASE_URL: a PostgreSQL server to use (the bench creates and drops its own
 databases there); unset: an embedded PostgreSQL in a temporary folder.`;
 
 interface Options {
   messages: number;
+  /** Dataset sizes, ascending; [messages] unless --sizes. */
+  sizes: number[];
   numbers: number;
   duration: number;
   warmup: number;
@@ -103,18 +118,21 @@ interface Options {
   poolSize: number;
   platforms: Platform[];
   scenarios: ScenarioName[];
-  skipBaseline: boolean;
+  floors: Floor[];
   appEnv: Record<string, string>;
   flatness: boolean;
   profile: boolean;
   profileScenarios: ScenarioName[];
   quick: boolean;
+  chart: boolean;
   maxMinutes: number;
 }
 
 interface Run {
   label: string;
   scenario: ScenarioName;
+  /** The dataset's size. */
+  messages: number;
   rps: number;
   p50: number;
   p99: number;
@@ -153,6 +171,7 @@ function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       messages: { type: 'string' },
+      sizes: { type: 'string' },
       numbers: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -163,13 +182,15 @@ function parseOptions(): Options {
       platforms: { type: 'string', default: PLATFORMS.join(',') },
       scenarios: { type: 'string', default: SCENARIO_ORDER.join(',') },
       'pool-size': { type: 'string', default: '4' },
+      floors: { type: 'string', default: FLOORS.join(',') },
       'skip-baseline': { type: 'boolean', default: false },
       'app-env': { type: 'string', default: '' },
       flatness: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'profile-scenarios': { type: 'string', default: 'read-conversation,send' },
       quick: { type: 'boolean', default: false },
-      'max-minutes': { type: 'string', default: '25' },
+      chart: { type: 'boolean', default: false },
+      'max-minutes': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -193,8 +214,14 @@ function parseOptions(): Options {
     return known.filter((item) => items.includes(item));
   };
   const quick = values.quick;
+  const messages = int(values.messages, 'messages', quick ? 50_000 : 1_000_000, 100);
+  const sizes = values.sizes
+    ? [...new Set(values.sizes.split(',').map((size) => int(size.trim(), 'sizes', 0, 100)))]
+    : [messages];
+  sizes.sort((a, b) => a - b);
   return {
-    messages: int(values.messages, 'messages', quick ? 50_000 : 1_000_000, 100),
+    messages: sizes[sizes.length - 1],
+    sizes,
     numbers: int(values.numbers, 'numbers', quick ? 1_000 : 10_000, 40),
     duration: int(values.duration, 'duration', quick ? 3 : 10),
     warmup: int(values.warmup, 'warmup', quick ? 1 : 2, 0),
@@ -205,7 +232,7 @@ function parseOptions(): Options {
     poolSize: int(values['pool-size'], 'pool-size', 4),
     platforms: list(values.platforms, 'platforms', PLATFORMS),
     scenarios: list(values.scenarios, 'scenarios', SCENARIO_ORDER),
-    skipBaseline: values['skip-baseline'],
+    floors: values['skip-baseline'] ? [] : list(values.floors, 'floors', FLOORS),
     appEnv: Object.fromEntries(
       values['app-env']
         .split(',')
@@ -220,7 +247,8 @@ function parseOptions(): Options {
     profile: values.profile,
     profileScenarios: list(values['profile-scenarios'], 'profile-scenarios', SCENARIO_ORDER),
     quick,
-    maxMinutes: int(values['max-minutes'], 'max-minutes', 40),
+    chart: values.chart,
+    maxMinutes: int(values['max-minutes'], 'max-minutes', 40 * sizes.length),
   };
 }
 
@@ -294,7 +322,7 @@ async function findPostmaster(url: string): Promise<number | null> {
 }
 
 interface ProfileRecord extends ProfileSummary {
-  target: Platform | 'baseline';
+  target: Platform | Floor;
   scenario: ScenarioName;
   file: string;
   rpsUnderProfiler: number;
@@ -403,6 +431,7 @@ function combine(runs: Run[]): Combined | null {
     },
     non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    ok: runs.reduce((sum, run) => sum + run.ok, 0),
     runs: runs.length,
     foreignCpuPctMax: (() => {
       const foreign = runs
@@ -412,6 +441,16 @@ function combine(runs: Run[]): Combined | null {
     })(),
   };
 }
+
+const FLOOR_DESCRIPTIONS: Record<Floor, string> = {
+  seed: 'raw node:http + pg, its own statements on the seed schema (bench/baseline/server.ts, schema.sql)',
+  'same-sql':
+    "raw node:http + pg through the app's compiled MessagesRepository on the app's database (bench/baseline/same-sql-server.ts)",
+};
+
+/** Database names per role; a random suffix per dataset size. */
+const DATABASE_PREFIX = { app: 'sms_bench', baseline: 'sms_baseline', flat: 'sms_bench_flat' };
+type DatabaseRole = keyof typeof DATABASE_PREFIX;
 
 async function main(): Promise<void> {
   const options = parseOptions();
@@ -423,7 +462,18 @@ async function main(): Promise<void> {
 
   const appDir = await snapshotApp(stamp);
   const appEntry = join(appDir, 'apps/api/src/main.js');
-  const baselineEntry = join(COMPILED_DIR, 'baseline/server.js');
+  const floorEntries: Record<Floor, string> = {
+    seed: join(COMPILED_DIR, 'baseline/server.js'),
+    'same-sql': join(COMPILED_DIR, 'baseline/same-sql-server.js'),
+  };
+  // The same-sql floor runs the snapshot's own repository (bench/baseline/same-sql-server.ts).
+  const repositoryModule = join(appDir, 'libs/messaging/src/messages.repository.js');
+  if (options.floors.includes('same-sql') && !existsSync(repositoryModule)) {
+    throw new Error(
+      `${repositoryModule} is missing: the same-sql floor loads the app's MessagesRepository ` +
+        'from there (--floors seed leaves that floor out)',
+    );
+  }
   const adminKey = randomBytes(30).toString('base64url'); // 40 characters
   const headers = { authorization: `Bearer ${adminKey}` };
   const knownEnv = await appEnvironmentNames();
@@ -442,33 +492,34 @@ async function main(): Promise<void> {
     'SHOW server_version',
   );
   log(
-    `PostgreSQL ${pgVersion} (${server.kind}); pool of the app and of the baseline: ${options.poolSize}`,
+    `PostgreSQL ${pgVersion} (${server.kind}); pool of the app and of each floor: ${options.poolSize}`,
   );
 
   const postmasterPid = await findPostmaster(server.adminUrl);
   if (postmasterPid === null) log('PostgreSQL runs elsewhere: its CPU is not measured');
 
-  const suffix = randomBytes(4).toString('hex');
-  const databases: Record<string, string> = {
-    app: `sms_bench_${suffix}`,
-    baseline: `sms_baseline_${suffix}`,
+  /** Fresh databases for one dataset size; dropped by `drop()` or, at the latest, on the way out. */
+  const createDatabases = async (roles: DatabaseRole[]) => {
+    const suffix = randomBytes(4).toString('hex');
+    const urls: Partial<Record<DatabaseRole, string>> = {};
+    const drops: Array<() => Promise<unknown>> = [];
+    for (const role of roles) {
+      const name = `${DATABASE_PREFIX[role]}_${suffix}`;
+      await adminQuery(server.adminUrl, `CREATE DATABASE ${name}`);
+      const drop = () =>
+        adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      cleanups.push(drop);
+      drops.push(drop);
+      urls[role] = withDatabase(server.adminUrl, name);
+    }
+    return {
+      urls,
+      drop: async () => {
+        for (const drop of drops) await drop();
+      },
+    };
   };
-  if (options.flatness) databases.flat = `sms_bench_flat_${suffix}`;
-  const urls: Record<string, string> = {};
-  for (const [key, name] of Object.entries(databases)) {
-    await adminQuery(server.adminUrl, `CREATE DATABASE ${name}`);
-    cleanups.push(() =>
-      adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    );
-    urls[key] = withDatabase(server.adminUrl, name);
-  }
 
-  const dataset: Dataset = { messages: options.messages, numbers: options.numbers };
-  // The same history per number on a table ten times smaller: each read returns as much.
-  const flatDataset: Dataset = {
-    messages: Math.round(options.messages / 10),
-    numbers: Math.max(40, Math.round(options.numbers / 10)),
-  };
   const probePath = `/api/get-conversation/${encodeURIComponent(phoneOf(0))}`;
 
   const startApp = async (
@@ -501,38 +552,36 @@ async function main(): Promise<void> {
     children.add(app.pid);
     return app;
   };
-  const startBaseline = async (nodeArgs: string[] = []): Promise<RunningProcess> => {
+  /** The seed floor on its own database; the same-sql floor on the app's, with the app's repository. */
+  const startFloor = async (
+    floor: Floor,
+    urls: Partial<Record<DatabaseRole, string>>,
+    nodeArgs: string[] = [],
+  ): Promise<RunningProcess> => {
     const port = await freePort();
-    const baseline = await startNodeProcess({
-      name: 'baseline',
-      args: [...nodeArgs, baselineEntry],
+    const databaseUrl = floor === 'seed' ? urls.baseline : urls.app;
+    if (!databaseUrl) throw new Error(`no database for the ${floor} floor`);
+    const started = await startNodeProcess({
+      name: `${floor} floor`,
+      args: [...nodeArgs, floorEntries[floor]],
       env: {
         PORT: String(port),
         HOST: '127.0.0.1',
-        DATABASE_URL: urls.baseline,
+        DATABASE_URL: databaseUrl,
         DB_POOL_SIZE: String(options.poolSize),
+        ...(floor === 'same-sql' ? { MESSAGES_REPOSITORY: repositoryModule } : {}),
       },
       port,
       probePath,
     });
-    children.add(baseline.pid);
-    return baseline;
+    children.add(started.pid);
+    return started;
   };
   const stop = async (process: RunningProcess, signal?: NodeJS.Signals): Promise<void> => {
     await process.stop(signal);
     children.delete(process.pid);
   };
 
-  // The app's own migrations create its schema: start it once on each of its databases.
-  for (const key of ['app', 'flat']) {
-    if (urls[key]) await stop(await startApp('express', urls[key]));
-  }
-  log("the app's schema was created by its migrations (one start per database)");
-
-  log(
-    `loading ${dataset.messages.toLocaleString('en-US')} messages over ${dataset.numbers.toLocaleString('en-US')} numbers ` +
-      "with SQL (INSERT ... SELECT FROM generate_series), into the app's and the baseline's databases at once",
-  );
   const load = async (url: string, data: Dataset, withSummaries: boolean, label: string) => {
     const client = new pg.Client({ connectionString: url });
     client.on('error', () => undefined);
@@ -554,15 +603,6 @@ async function main(): Promise<void> {
       await client.end();
     }
   };
-  const loads = Object.fromEntries(
-    await Promise.all([
-      load(urls.app, dataset, true, 'app').then((result) => ['app', result] as const),
-      ...(options.skipBaseline
-        ? []
-        : [load(urls.baseline, dataset, false, 'baseline').then((r) => ['baseline', r] as const)]),
-    ]),
-  );
-  if (urls.flat) loads.flat = await load(urls.flat, flatDataset, true, 'flat');
 
   const runs: Run[] = [];
 
@@ -612,6 +652,7 @@ async function main(): Promise<void> {
     const run: Run = {
       label: args.label,
       scenario: args.scenario,
+      messages: args.data.messages,
       rps: ok / result.duration,
       p50: result.latency.p50,
       p99: result.latency.p99,
@@ -641,7 +682,8 @@ async function main(): Promise<void> {
       .map(([code, count]) => `${code}×${count}`)
       .join(' ');
     log(
-      `  ${args.label.padEnd(26)} ${args.scenario.padEnd(17)} ${run.rps.toFixed(0).padStart(6)} req/s` +
+      `  ${sizeLabel(run.messages).padStart(4)} ${args.label.padEnd(27)} ${args.scenario.padEnd(17)} ` +
+        `${run.rps.toFixed(0).padStart(6)} req/s` +
         `  p50 ${run.p50} ms  p99 ${run.p99} ms  RSS ${stats.rssMaxMb} MB` +
         `  [${codes}${run.errors ? ` errors×${run.errors}` : ''}]` +
         `  CPU ms/req: server ${run.cpuMs.server?.toFixed(3)} postgres ${run.cpuMs.postgres?.toFixed(3)}` +
@@ -653,7 +695,11 @@ async function main(): Promise<void> {
 
   // --- Flatness: read-conversation on a table ten times smaller, same history per number.
   const flatness: FlatnessRow[] = [];
-  if (options.flatness) {
+  const runFlatness = async (
+    dataset: Dataset,
+    flatDataset: Dataset,
+    urls: Partial<Record<DatabaseRole, string>>,
+  ) => {
     log(
       `flatness: read-conversation at ${flatDataset.messages.toLocaleString('en-US')} messages / ` +
         `${flatDataset.numbers.toLocaleString('en-US')} numbers vs ${dataset.messages.toLocaleString('en-US')} / ` +
@@ -662,8 +708,8 @@ async function main(): Promise<void> {
     for (const platform of options.platforms) {
       if (!timeLeft()) break;
       const apps = {
-        small: await startApp(platform, urls.flat),
-        large: await startApp(platform, urls.app),
+        small: await startApp(platform, urls.flat!),
+        large: await startApp(platform, urls.app!),
       };
       const sides: { small: Run[]; large: Run[] } = { small: [], large: [] };
       for (let round = 0; round < options.rounds && timeLeft(); round++) {
@@ -694,154 +740,194 @@ async function main(): Promise<void> {
         pass: large.p99 / small.p99 <= TARGETS.flatnessP99Ratio,
       });
     }
-  }
+  };
 
-  // --- The scenarios: each platform's app and the baseline up at once (idle
-  // when not measured), scenario by scenario, ABBA against the baseline.
-  const apps = {} as Record<Platform, RunningProcess>;
-  const idleRssMb: Record<string, number | null> = {};
-  for (const platform of options.platforms) {
-    apps[platform] = await startApp(platform, urls.app);
-    idleRssMb[platform] = rssMb(apps[platform].pid);
-  }
-  const baseline = options.skipBaseline ? null : await startBaseline();
-  if (baseline) idleRssMb.baseline = rssMb(baseline.pid);
-  log(`RSS after start, before any load (MB): ${JSON.stringify(idleRssMb)}`);
-
+  // --- The scenarios: each platform's app and the floors up at once (idle
+  // when not measured), scenario by scenario, ABBA against the floors.
+  const rows: Row[] = [];
+  const skipped: string[] = [];
   const probes: Record<string, Probe> = {};
-  for (const scenario of options.scenarios) {
+  const idleRssMb: Record<string, Record<string, number | null>> = {};
+  const runScenarios = async (dataset: Dataset, urls: Partial<Record<DatabaseRole, string>>) => {
+    const at = sizeLabel(dataset.messages);
+    const apps = {} as Record<Platform, RunningProcess>;
+    const idle: Record<string, number | null> = {};
     for (const platform of options.platforms) {
-      probes[`${scenario}/${platform}`] = await probeScenario(
-        scenario,
-        dataset,
-        headers,
-        apps[platform].url,
-      );
+      apps[platform] = await startApp(platform, urls.app!);
+      idle[platform] = rssMb(apps[platform].pid);
     }
-    const baselineScenario = SCENARIOS[scenario].baseline;
-    if (baseline && baselineScenario) {
-      probes[`${baselineScenario}/baseline`] ??= await probeScenario(
-        baselineScenario,
-        dataset,
-        headers,
-        baseline.url,
-      );
+    const floors: Partial<Record<Floor, RunningProcess>> = {};
+    for (const floor of options.floors) {
+      const started = await startFloor(floor, urls);
+      floors[floor] = started;
+      idle[`${floor} floor`] = rssMb(started.pid);
     }
-  }
-  for (const [key, probe] of Object.entries(probes)) {
-    log(`probe ${key}: ${probe.status} ${probe.shape}${probe.excerpt ? ` ${probe.excerpt}` : ''}`);
-  }
+    idleRssMb[at] = idle;
+    log(`RSS after start, before any load (MB): ${JSON.stringify(idle)}`);
 
-  const measured: Record<string, { app: Run[]; baseline: Run[] }> = {};
-  for (const scenario of options.scenarios) {
-    const baselineScenario = baseline ? SCENARIOS[scenario].baseline : null;
-    const platforms = options.platforms.filter((platform) => probes[`${scenario}/${platform}`].ok);
-    for (let round = 0; round < options.rounds && timeLeft(); round++) {
-      // Each app run next to a baseline run of its own, in reverse order every other round.
-      let steps = platforms.flatMap((platform) => [
-        { platform, onBaseline: false },
-        ...(baselineScenario ? [{ platform, onBaseline: true }] : []),
-      ]);
-      if (round % 2 === 1) steps = steps.reverse();
-      for (const step of steps) {
-        if (!timeLeft()) break;
-        const sets = (measured[`${scenario}/${step.platform}`] ??= { app: [], baseline: [] });
-        if (step.onBaseline && baseline && baselineScenario) {
-          sets.baseline.push(
-            await measure({
-              target: baseline,
-              scenario: baselineScenario,
-              data: dataset,
-              label: `baseline (paired ${step.platform})`,
-            }),
-          );
-        } else {
-          sets.app.push(
-            await measure({
-              target: apps[step.platform],
-              scenario,
-              data: dataset,
-              label: `app ${step.platform}`,
-            }),
-          );
+    const probeKey = (scenario: ScenarioName, who: Platform | Floor): string =>
+      `${at}/${scenario}/${who}`;
+    for (const scenario of options.scenarios) {
+      for (const platform of options.platforms) {
+        probes[probeKey(scenario, platform)] = await probeScenario(
+          scenario,
+          dataset,
+          headers,
+          apps[platform].url,
+        );
+      }
+      const floorScenario = SCENARIOS[scenario].baseline;
+      for (const [floor, started] of Object.entries(floors) as Array<[Floor, RunningProcess]>) {
+        if (!floorScenario) continue;
+        probes[probeKey(floorScenario, floor)] ??= await probeScenario(
+          floorScenario,
+          dataset,
+          headers,
+          started.url,
+        );
+      }
+    }
+    for (const [key, probe] of Object.entries(probes)) {
+      if (!key.startsWith(`${at}/`)) continue;
+      log(
+        `probe ${key}: ${probe.status} ${probe.shape}${probe.excerpt ? ` ${probe.excerpt}` : ''}`,
+      );
+      if (!probe.ok && FLOORS.some((floor) => key.endsWith(`/${floor}`))) {
+        skipped.push(
+          `${key}: left out of the comparisons, the probe got ${probe.status} ${probe.shape}: ${probe.excerpt}`,
+        );
+      }
+    }
+
+    const measured: Record<string, { app: Run[]; floors: Partial<Record<Floor, Run[]>> }> = {};
+    for (const scenario of options.scenarios) {
+      const floorScenario = SCENARIOS[scenario].baseline;
+      const platforms = options.platforms.filter(
+        (platform) => probes[probeKey(scenario, platform)].ok,
+      );
+      const paired = floorScenario
+        ? options.floors.filter((floor) => probes[probeKey(floorScenario, floor)]?.ok)
+        : [];
+      for (let round = 0; round < options.rounds && timeLeft(); round++) {
+        // Each app run next to a run of each floor of its own, in reverse order
+        // every other round (app, seed, same-sql / same-sql, seed, app).
+        const steps = platforms.flatMap((platform) => [
+          { platform, floor: null },
+          ...paired.map((floor) => ({ platform, floor })),
+        ]);
+        if (round % 2 === 1) steps.reverse();
+        for (const { platform, floor } of steps) {
+          if (!timeLeft()) break;
+          const sets = (measured[`${scenario}/${platform}`] ??= { app: [], floors: {} });
+          if (floor && floorScenario) {
+            (sets.floors[floor] ??= []).push(
+              await measure({
+                target: floors[floor]!,
+                scenario: floorScenario,
+                data: dataset,
+                label: `${floor} floor (paired ${platform})`,
+              }),
+            );
+          } else {
+            sets.app.push(
+              await measure({
+                target: apps[platform],
+                scenario,
+                data: dataset,
+                label: `app ${platform}`,
+              }),
+            );
+          }
         }
       }
     }
-  }
-  for (const app of Object.values(apps)) await stop(app);
-  if (baseline) await stop(baseline);
+    for (const app of Object.values(apps)) await stop(app);
+    for (const floor of Object.values(floors)) await stop(floor);
 
-  const rows: Row[] = [];
-  const skipped: string[] = [];
-  for (const scenario of options.scenarios) {
-    for (const platform of options.platforms) {
-      const probe = probes[`${scenario}/${platform}`];
-      const sets = measured[`${scenario}/${platform}`];
-      const app = sets ? combine(sets.app) : null;
-      if (!app) {
-        skipped.push(
-          `${scenario} on ${platform}: ${probe.ok ? 'not run (time limit)' : `the probe got ${probe.status}: ${probe.excerpt}`}`,
-        );
-        continue;
+    for (const scenario of options.scenarios) {
+      for (const platform of options.platforms) {
+        const probe = probes[probeKey(scenario, platform)];
+        const sets = measured[`${scenario}/${platform}`];
+        const app = sets ? combine(sets.app) : null;
+        if (!app) {
+          skipped.push(
+            `${scenario} on ${platform} at ${at}: ${probe.ok ? 'not run (time limit)' : `the probe got ${probe.status} ${probe.shape}: ${probe.excerpt}`}`,
+          );
+          continue;
+        }
+        const floorScenario = SCENARIOS[scenario].baseline;
+        const floorResults: Partial<Record<Floor, FloorResult>> = {};
+        for (const floor of options.floors) {
+          const combined = combine(sets.floors[floor] ?? []);
+          if (!combined || !floorScenario) continue;
+          floorResults[floor] = {
+            scenario: floorScenario,
+            ...combined,
+            rpsRatio: app.rps / combined.rps,
+            p99Ratio: app.p99 / combined.p99,
+          };
+        }
+        const all: Combined[] = [app, ...FLOORS.flatMap((floor) => floorResults[floor] ?? [])];
+        const errorShare =
+          all.reduce((sum, c) => sum + c.non2xx + c.errors, 0) /
+          Math.max(
+            1,
+            all.reduce((sum, c) => sum + c.ok, 0),
+          );
+        const messagesPerSecond =
+          SCENARIOS[scenario].kind === 'import' ? app.rps * IMPORT_BATCH : undefined;
+        rows.push({
+          ...app,
+          scenario,
+          platform,
+          messages: dataset.messages,
+          numbers: dataset.numbers,
+          messagesPerSecond,
+          floors: floorResults,
+          ...judge({
+            scenario,
+            platform,
+            messagesPerSecond,
+            floors: floorResults,
+            rssMaxMb: app.rssMaxMb,
+            errorShare,
+          }),
+        });
       }
-      const base = combine(sets.baseline);
-      const partial = {
-        scenario,
-        platform,
-        messagesPerSecond:
-          SCENARIOS[scenario].kind === 'import' ? app.rps * IMPORT_BATCH : undefined,
-        rpsRatio: base ? app.rps / base.rps : null,
-        p99Ratio: base ? app.p99 / base.p99 : null,
-      };
-      const row: Row = {
-        ...app,
-        ...partial,
-        baselineScenario: base ? SCENARIOS[scenario].baseline : null,
-        baseline: base,
-        ...judge(partial),
-      };
-      if (row.non2xx + row.errors > 0.01 * app.rps * options.duration * app.runs) {
-        row.pass = false;
-        row.target += ' (over 1% non-2xx or errors)';
-      }
-      rows.push(row);
     }
-  }
+  };
 
   // --- Profiles: separate processes under --cpu-prof, so that the figures
   // above carry no profiler overhead.
   const profiles: ProfileRecord[] = [];
-  if (options.profile) {
+  const runProfiles = async (dataset: Dataset, urls: Partial<Record<DatabaseRole, string>>) => {
     const profileDir = join(RESULTS_DIR, `profiles-${stamp}`);
     await mkdir(profileDir, { recursive: true });
     const preload = pathToFileURL(join(COMPILED_DIR, 'lib/exit-on-sigusr2.js')).href;
-    const targets: Array<Platform | 'baseline'> = [
-      ...options.platforms,
-      ...(options.skipBaseline ? [] : (['baseline'] as const)),
-    ];
+    const targets: Array<Platform | Floor> = [...options.platforms, ...options.floors];
     for (const target of targets) {
       for (const scenario of options.profileScenarios) {
         if (!timeLeft()) break;
-        // The baseline serves the seed contract only.
-        if (target === 'baseline' && SCENARIOS[scenario].baseline !== scenario) continue;
+        const isFloor = (FLOORS as readonly string[]).includes(target);
+        // The floors serve the seed contract only.
+        if (isFloor && SCENARIOS[scenario].baseline !== scenario) continue;
         const name = `${target}-${scenario}`;
         const profilerArgs = [
           '--cpu-prof',
           `--cpu-prof-dir=${profileDir}`,
           `--cpu-prof-name=${name}.cpuprofile`,
         ];
-        // The baseline's SIGTERM handler exits normally, which writes the profile; the app needs the preload.
-        const server =
-          target === 'baseline'
-            ? await startBaseline(profilerArgs)
-            : await startApp(target, urls.app, [...profilerArgs, '--import', preload]);
+        // A floor's SIGTERM handler exits normally, which writes the profile; the app needs the preload.
+        const server = isFloor
+          ? await startFloor(target as Floor, urls, profilerArgs)
+          : await startApp(target as Platform, urls.app!, [...profilerArgs, '--import', preload]);
         const run = await measure({
           target: server,
           scenario,
           data: dataset,
           label: `profiled ${target}`,
         });
-        await stop(server, target === 'baseline' ? 'SIGTERM' : 'SIGUSR2');
+        await stop(server, isFloor ? 'SIGTERM' : 'SIGUSR2');
         const file = join(profileDir, `${name}.cpuprofile`);
         if (!existsSync(file)) {
           log(`  no profile written at ${file}`);
@@ -865,6 +951,59 @@ async function main(): Promise<void> {
         );
       }
     }
+  };
+
+  // --- Each dataset size in fresh databases, smallest first: load, then flatness
+  // and profiles (largest size only), the scenarios, drop.
+  const datasets: Array<Dataset & { loads: Record<string, { seconds: number; size: string }> }> =
+    [];
+  let flatDataset: Dataset | undefined;
+  for (const [index, messages] of options.sizes.entries()) {
+    const dataset: Dataset = { messages, numbers: options.numbers };
+    if (!timeLeft()) {
+      skipped.push(`everything at ${sizeLabel(messages)} messages: not run (time limit)`);
+      continue;
+    }
+    const largest = index === options.sizes.length - 1;
+    const withFlat = options.flatness && largest;
+    // The same history per number on a table ten times smaller: each read returns as much.
+    if (withFlat) {
+      flatDataset = {
+        messages: Math.round(messages / 10),
+        numbers: Math.max(40, Math.round(options.numbers / 10)),
+      };
+    }
+    const roles: DatabaseRole[] = [
+      'app',
+      ...(options.floors.includes('seed') ? (['baseline'] as const) : []),
+      ...(withFlat ? (['flat'] as const) : []),
+    ];
+    const { urls, drop } = await createDatabases(roles);
+
+    // The app's own migrations create its schema: start it once on each of its databases.
+    for (const url of [urls.app, urls.flat]) {
+      if (url) await stop(await startApp('express', url));
+    }
+    log("the app's schema was created by its migrations (one start per database)");
+    log(
+      `loading ${messages.toLocaleString('en-US')} messages over ${dataset.numbers.toLocaleString('en-US')} numbers ` +
+        `with SQL (INSERT ... SELECT FROM generate_series), into ${roles.filter((r) => r !== 'flat').join(' and ')} at once`,
+    );
+    const loads = Object.fromEntries(
+      await Promise.all([
+        load(urls.app!, dataset, true, 'app').then((result) => ['app', result] as const),
+        ...(urls.baseline
+          ? [load(urls.baseline, dataset, false, 'baseline').then((r) => ['baseline', r] as const)]
+          : []),
+      ]),
+    );
+    if (urls.flat && flatDataset) loads.flat = await load(urls.flat, flatDataset, true, 'flat');
+    datasets.push({ ...dataset, loads });
+
+    if (withFlat && flatDataset) await runFlatness(dataset, flatDataset, urls);
+    await runScenarios(dataset, urls);
+    if (options.profile && largest) await runProfiles(dataset, urls);
+    await drop();
   }
 
   // Self time by kind of work, in ms per request: the profile's shares (on-CPU
@@ -902,14 +1041,13 @@ async function main(): Promise<void> {
     postgres: { version: pgVersion, server: server.kind },
     app: { commit: gitDescription(), poolSize: options.poolSize },
     options,
-    dataset: {
-      ...dataset,
-      loadedWith:
-        "SQL: INSERT ... SELECT FROM generate_series into messages; for the app also the CreateConversations migration's backfill statement into conversations; VACUUM ANALYZE",
-      loads,
-      flatness: options.flatness ? flatDataset : undefined,
-    },
-    loadGenerator: `autocannon, ${options.connections} connections, in the runner process; ${options.warmup} s warm-up then ${options.duration} s per run; ${options.rounds} round(s) in ABBA order`,
+    datasets,
+    loadedWith:
+      "SQL: INSERT ... SELECT FROM generate_series into messages; for the app also the CreateConversations migration's backfill statement into conversations; VACUUM ANALYZE",
+    flatnessDataset: flatDataset,
+    floors: Object.fromEntries(options.floors.map((floor) => [floor, FLOOR_DESCRIPTIONS[floor]])),
+    targets: TARGETS,
+    loadGenerator: `autocannon, ${options.connections} connections, in the runner process; ${options.warmup} s warm-up then ${options.duration} s per run; ${options.rounds} round(s), each app run next to a run of each floor, in ABBA order`,
     idleRssMb,
     rows,
     skipped,
@@ -921,6 +1059,14 @@ async function main(): Promise<void> {
   };
   const resultFile = join(RESULTS_DIR, `${stamp}${options.quick ? '-quick' : ''}.json`);
   await writeFile(resultFile, `${JSON.stringify(report, null, 2)}\n`);
+  const charts: string[] = [];
+  if (rows.length) {
+    const svg = renderChart(chartInputFromReport(report));
+    charts.push(resultFile.replace(/\.json$/, '.svg'));
+    // The committed picture (bench/README.md shows it): full runs only, unless asked.
+    if (!options.quick || options.chart) charts.push(join(BENCH_DIR, 'chart.svg'));
+    for (const file of charts) await writeFile(file, svg);
+  }
 
   const out = (line = ''): void => console.log(line);
   out();
@@ -929,22 +1075,23 @@ async function main(): Promise<void> {
       `Node ${process.version}, PostgreSQL ${pgVersion} (${server.kind}), app ${report.app.commit}`,
   );
   out(
-    `Dataset: ${dataset.messages.toLocaleString('en-US')} messages over ${dataset.numbers.toLocaleString('en-US')} numbers, ` +
-      'loaded with SQL (generate_series), not through the API.',
+    `Dataset: ${options.sizes.map((size) => size.toLocaleString('en-US')).join(' and ')} messages ` +
+      `over ${options.numbers.toLocaleString('en-US')} numbers, loaded with SQL (generate_series), not through the API.`,
   );
+  for (const floor of options.floors) out(`Floor ${floor}: ${FLOOR_DESCRIPTIONS[floor]}.`);
   out(
-    `${report.loadGenerator}. read-thread and threads are compared with the baseline's read-conversation ` +
-      '(the baseline has no thread endpoints).',
+    `${report.loadGenerator}. read-thread and threads are compared with the floors' read-conversation ` +
+      '(the floors have no thread endpoints).',
   );
   if (rows.length) {
     out();
-    out(resultsTable(rows));
+    out(resultsTable(rows, options.floors));
     out();
     out(
       'CPU per successful request (ms), same runs; all of it shares 2 cores with the load generator:',
     );
     out();
-    out(cpuTable(rows));
+    out(cpuTable(rows, options.floors));
   }
   for (const line of skipped) out(`- ${line}`);
   if (flatness.length) {
@@ -965,6 +1112,7 @@ async function main(): Promise<void> {
     out('measured under the profiler, so approximate. Files and full summaries in the JSON.');
   }
   out();
+  for (const file of charts) out(`Chart: ${file.slice(ROOT.length + 1)}`);
   out(`JSON: ${resultFile.slice(ROOT.length + 1)} (${totalMinutes.toFixed(1)} min)`);
 }
 

@@ -4,11 +4,30 @@ import { IMPORT_BATCH, SCENARIOS, type ScenarioName } from './scenarios.js';
 
 export type Platform = 'express' | 'fastify';
 
+/**
+ * The raw node:http + pg servers the app is compared with: `seed` on the seed
+ * schema with its own statements (baseline/server.ts), `same-sql` through the
+ * app's own repository on the app's schema (baseline/same-sql-server.ts).
+ */
+export type Floor = 'seed' | 'same-sql';
+export const FLOORS: readonly Floor[] = ['seed', 'same-sql'];
+
+/** Ratios of the app's req/s to a floor's, per platform and kind of scenario. */
+const RPS_TARGETS: Record<Platform, Record<'read' | 'send', Partial<Record<Floor, number>>>> = {
+  fastify: { read: { seed: 0.7, 'same-sql': 0.85 }, send: { seed: 0.45, 'same-sql': 0.85 } },
+  express: { read: { seed: 0.45 }, send: { seed: 0.3 } },
+};
+
 export const TARGETS = {
-  express: { read: { rps: 0.5, p99: 2 }, send: { rps: 0.45 } },
-  fastify: { read: { rps: 0.9 }, send: { rps: 0.7 } },
-  importMessagesPerSecond: 20_000,
+  rps: RPS_TARGETS,
+  /** The app's p99 over the seed floor's, reads and sends. */
+  p99OverSeed: 2,
+  /** The app's RSS, maximum under load, every row with a target. */
+  rssMaxMb: 200,
+  importMessagesPerSecond: 30_000,
   flatnessP99Ratio: 1.5,
+  /** Non-2xx answers and errors, app and floors, over the 2xx count. */
+  errorShare: 0.01,
 } as const;
 
 /** CPU ms per successful request, by who spent it. */
@@ -28,21 +47,47 @@ export interface Combined {
   cpuMs: CpuPerRequest;
   non2xx: number;
   errors: number;
+  /** 2xx answers. */
+  ok: number;
   runs: number;
   /** The most CPU other work on the machine took during one of these runs, % of the machine. */
   foreignCpuPctMax: number | null;
 }
 
+/** A floor's runs paired with one platform's, and the app's figures over them. */
+export interface FloorResult extends Combined {
+  /** What the floor ran: read-thread and threads are compared with its read-conversation. */
+  scenario: ScenarioName;
+  rpsRatio: number;
+  p99Ratio: number;
+}
+
+/** One target of a row; pass null when it was not measured. */
+export interface Check {
+  name: string;
+  /** In words, e.g. "× seed req/s ≥ 0.7". */
+  target: string;
+  value: number | null;
+  pass: boolean | null;
+  /** In words when it failed, e.g. "× seed req/s 0.21 < 0.7". */
+  failure?: string;
+}
+
 export interface Row extends Combined {
   scenario: ScenarioName;
   platform: Platform;
+  /** The dataset this row ran on. */
+  messages: number;
+  numbers: number;
   messagesPerSecond?: number;
-  baselineScenario: ScenarioName | null;
-  baseline: Combined | null;
-  rpsRatio: number | null;
-  p99Ratio: number | null;
+  floors: Partial<Record<Floor, FloorResult>>;
+  checks: Check[];
+  /** The targets, in words. */
   target: string;
+  /** True when every check passed, false when one failed, null when none applies or one was not measured. */
   pass: boolean | null;
+  /** The failed checks, in words. */
+  failed: string[];
 }
 
 export interface FlatnessRow {
@@ -54,31 +99,65 @@ export interface FlatnessRow {
   pass: boolean;
 }
 
-/** The target of one row and whether it is met; pass null when the issue sets none. */
-export function judge(
-  row: Pick<Row, 'scenario' | 'platform' | 'messagesPerSecond' | 'rpsRatio' | 'p99Ratio'>,
-): { target: string; pass: boolean | null } {
-  const { kind } = SCENARIOS[row.scenario];
-  if (kind === 'import') {
-    const target = TARGETS.importMessagesPerSecond;
-    return {
-      target: `≥ ${target.toLocaleString('en-US')} msg/s`,
-      pass: (row.messagesPerSecond ?? 0) >= target,
-    };
-  }
-  if (kind === 'mixed') return { target: 'none in the issue', pass: null };
-  const targets: { rps: number; p99?: number } = TARGETS[row.platform][kind];
-  if (row.rpsRatio === null || row.p99Ratio === null) {
-    return { target: 'needs the baseline', pass: null };
-  }
-  const parts = [`≥ ${targets.rps}× req/s`];
-  let pass = row.rpsRatio >= targets.rps;
-  if (targets.p99 !== undefined) {
-    parts.push(`p99 ≤ ${targets.p99}×`);
-    pass = pass && row.p99Ratio <= targets.p99;
-  }
-  return { target: parts.join(', '), pass };
+/** A check of `value` against `limit`; `unit` follows the numbers in the words. */
+function check(name: string, value: number | null, op: '≥' | '≤', limit: number, unit = ''): Check {
+  const pass = value === null ? null : op === '≥' ? value >= limit : value <= limit;
+  const words = (shown: string, sign: string) => `${name} ${sign} ${shown}${unit}`;
+  return {
+    name,
+    target: words(limit.toLocaleString('en-US'), op),
+    value,
+    pass,
+    // e.g. "× seed req/s 0.21 < 0.7"
+    ...(pass === false && {
+      failure: `${name} ${fmtCheck(value)}${unit} ${op === '≥' ? '<' : '>'} ${limit.toLocaleString('en-US')}${unit}`,
+    }),
+  };
 }
+
+/**
+ * The targets of one row and whether they are met. `errorShare`: non-2xx and
+ * errors of the app and its floors over their 2xx answers.
+ */
+export function judge(
+  row: Pick<Row, 'scenario' | 'platform' | 'messagesPerSecond' | 'floors' | 'rssMaxMb'> & {
+    errorShare: number;
+  },
+): Pick<Row, 'checks' | 'target' | 'pass' | 'failed'> {
+  const { kind } = SCENARIOS[row.scenario];
+  const checks: Check[] = [];
+  if (kind === 'import') {
+    checks.push(
+      check('msg/s', row.messagesPerSecond ?? 0, '≥', TARGETS.importMessagesPerSecond),
+      check('RSS', row.rssMaxMb, '≤', TARGETS.rssMaxMb, ' MB'),
+    );
+  } else if (kind !== 'mixed') {
+    const rps = Object.entries(TARGETS.rps[row.platform][kind]) as Array<[Floor, number]>;
+    for (const [floor, limit] of rps) {
+      checks.push(check(`× ${floor} req/s`, row.floors[floor]?.rpsRatio ?? null, '≥', limit));
+    }
+    checks.push(
+      check('× seed p99', row.floors.seed?.p99Ratio ?? null, '≤', TARGETS.p99OverSeed),
+      check('RSS', row.rssMaxMb, '≤', TARGETS.rssMaxMb, ' MB'),
+    );
+  }
+  // Not a target of the issue, so not in the words; but a run that mostly
+  // failed proves nothing, mixed included.
+  const errors = check('non-2xx', row.errorShare * 100, '≤', TARGETS.errorShare * 100, '%');
+  const targets = checks.map((c) => c.target);
+  if (checks.length > 0 || errors.pass === false) checks.push(errors);
+  const failed = checks.flatMap((c) => c.failure ?? []);
+  const unknown = checks.some((c) => c.pass === null);
+  return {
+    checks,
+    target: targets.length ? targets.join(', ') : 'none in the issue',
+    pass: failed.length ? false : unknown || checks.length === 0 ? null : true,
+    failed,
+  };
+}
+
+const fmtCheck = (value: number | null): string =>
+  value === null ? '—' : value >= 100 ? fmt(value) : fmt(value, 2);
 
 const fmt = (value: number | null | undefined, digits = 0): string =>
   value === null || value === undefined || Number.isNaN(value)
@@ -93,6 +172,13 @@ const maxOf = (...values: Array<number | null | undefined>): number | null => {
 };
 const verdict = (pass: boolean | null): string => (pass === null ? '—' : pass ? 'PASS' : 'FAIL');
 
+/** 1,000,000 as 1M, 200,000 as 200k; other sizes in full. */
+export function sizeLabel(messages: number): string {
+  if (messages >= 1_000_000 && messages % 100_000 === 0) return `${messages / 1_000_000}M`;
+  if (messages >= 1_000 && messages % 1_000 === 0) return `${messages / 1_000}k`;
+  return fmt(messages);
+}
+
 function markdown(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(' | ')} |`,
@@ -101,84 +187,90 @@ function markdown(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-export function resultsTable(rows: Row[]): string {
+/** What a row's result column says: PASS, FAIL and what failed, or why there is none. */
+function resultCell(row: Row): string {
+  if (row.pass === false) return `FAIL: ${row.failed.join('; ')}`;
+  if (row.pass === true) return 'PASS';
+  const missing = row.checks.filter((check) => check.pass === null).map((check) => check.name);
+  return missing.length ? `— (not measured: ${missing.join(', ')})` : '—';
+}
+
+/** One line per row: the app's figures, then each floor's and the ratios over it. */
+export function resultsTable(rows: Row[], floors: readonly Floor[]): string {
   return markdown(
     [
       'scenario',
+      'messages',
       'platform',
       'req/s',
       'p50 ms',
       'p99 ms',
-      'baseline run',
-      'base req/s',
-      'base p50',
-      'base p99',
-      '× req/s',
-      '× p99',
       'RSS MB (max)',
-      'non-2xx',
+      ...floors.flatMap((floor) => [
+        `${floor} req/s`,
+        `${floor} p99`,
+        `× ${floor} req/s`,
+        `× ${floor} p99`,
+      ]),
+      `non-2xx (${['app', ...floors].join(' / ')})`,
       'foreign CPU % (max)',
       'target',
       'result',
     ],
     rows.map((row) => {
-      const baselineRun = row.baselineScenario
-        ? row.baselineScenario === row.scenario
-          ? row.baselineScenario
-          : `${row.baselineScenario} (no thread endpoints)`
-        : 'none';
       const rps =
         row.messagesPerSecond === undefined
           ? fmt(row.rps)
           : `${fmt(row.rps, 1)} (${fmt(row.messagesPerSecond)} msg/s)`;
+      const paired = floors.map((floor) => row.floors[floor]);
       return [
         row.scenario,
+        sizeLabel(row.messages),
         row.platform,
         rps,
         fmt(row.p50, 1),
         fmt(row.p99, 1),
-        baselineRun,
-        fmt(row.baseline?.rps),
-        fmt(row.baseline?.p50, 1),
-        fmt(row.baseline?.p99, 1),
-        fmt(row.rpsRatio, 2),
-        fmt(row.p99Ratio, 2),
         fmt(row.rssMaxMb),
-        fmt(row.non2xx + row.errors),
-        fmt(maxOf(row.foreignCpuPctMax, row.baseline?.foreignCpuPctMax)),
+        ...paired.flatMap((floor) => [
+          fmt(floor?.rps),
+          fmt(floor?.p99, 1),
+          fmt(floor?.rpsRatio, 2),
+          fmt(floor?.p99Ratio, 2),
+        ]),
+        [row, ...paired].map((run) => (run ? fmt(run.non2xx + run.errors) : '—')).join(' / '),
+        fmt(maxOf(row.foreignCpuPctMax, ...paired.map((floor) => floor?.foreignCpuPctMax))),
         row.target,
-        verdict(row.pass),
+        resultCell(row),
       ];
     }),
   );
 }
 
-/** Where the CPU went, per successful request (ms), app runs next to their baseline runs. */
-export function cpuTable(rows: Row[]): string {
+/** Where the CPU went, per successful request (ms), app runs next to their floors' runs. */
+export function cpuTable(rows: Row[], floors: readonly Floor[]): string {
   return markdown(
     [
       'scenario',
+      'messages',
       'platform',
       'app process',
       'PostgreSQL',
       'generator',
       'machine',
-      'baseline process',
-      'PostgreSQL',
-      'generator',
-      'machine',
+      ...floors.flatMap((floor) => [`${floor} process`, 'PostgreSQL', 'machine']),
     ],
     rows.map((row) => [
       row.scenario,
+      sizeLabel(row.messages),
       row.platform,
       fmt(row.cpuMs.server, 3),
       fmt(row.cpuMs.postgres, 3),
       fmt(row.cpuMs.generator, 3),
       fmt(row.cpuMs.machine, 3),
-      fmt(row.baseline?.cpuMs.server, 3),
-      fmt(row.baseline?.cpuMs.postgres, 3),
-      fmt(row.baseline?.cpuMs.generator, 3),
-      fmt(row.baseline?.cpuMs.machine, 3),
+      ...floors.flatMap((floor) => {
+        const cpu = row.floors[floor]?.cpuMs;
+        return [fmt(cpu?.server, 3), fmt(cpu?.postgres, 3), fmt(cpu?.machine, 3)];
+      }),
     ]),
   );
 }

@@ -116,8 +116,36 @@ export interface Probe {
 }
 
 /**
+ * What is wrong with a get-conversation answer, or null: the seed contract's
+ * `{messages: [{phone_number, message_text, timestamp, direction}]}`, oldest
+ * first. Catches a floor (or the app) that answers 200 with the wrong body.
+ */
+export function conversationShapeError(body: unknown): string | null {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return 'no messages array';
+  let previous = -Infinity;
+  for (const [index, message] of (messages as Array<Record<string, unknown>>).entries()) {
+    const where = `messages[${index}]`;
+    if (typeof message?.phone_number !== 'string' || !message.phone_number.startsWith('+')) {
+      return `${where}.phone_number is ${JSON.stringify(message?.phone_number)}`;
+    }
+    if (typeof message.message_text !== 'string') return `${where}.message_text is not a string`;
+    if (typeof message.timestamp !== 'number' || !Number.isFinite(message.timestamp)) {
+      return `${where}.timestamp is ${JSON.stringify(message.timestamp)}`;
+    }
+    if (message.timestamp < previous) return `${where} is older than the one before it`;
+    previous = message.timestamp;
+    if (message.direction !== 'sent' && message.direction !== 'received') {
+      return `${where}.direction is ${JSON.stringify(message.direction)}`;
+    }
+  }
+  return null;
+}
+
+/**
  * One request of the scenario through fetch, to fail fast (and say why) when
- * the target answers anything but 2xx.
+ * the target answers anything but 2xx, or a get-conversation or send-sms
+ * answer not in the contract's shape.
  */
 export async function probeScenario(
   name: ScenarioName,
@@ -127,22 +155,32 @@ export async function probeScenario(
 ): Promise<Probe> {
   const [{ setupRequest }] = scenarioRequests(name, dataset, headers);
   const request = setupRequest!({}, {});
-  const response = await fetch(baseUrl + (request.path ?? '/'), {
+  const path = request.path ?? '/';
+  const response = await fetch(baseUrl + path, {
     method: request.method,
     headers: request.headers,
     body: typeof request.body === 'string' ? request.body : undefined,
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();
-  const ok = response.status >= 200 && response.status < 300;
+  let ok = response.status >= 200 && response.status < 300;
   let shape: string;
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
-    if (Array.isArray(body.messages)) shape = `${body.messages.length} messages`;
+    let wrong: string | null = null;
+    if (path.startsWith('/api/get-conversation/')) wrong = conversationShapeError(body);
+    else if (path === '/api/send-sms' && typeof body.message !== 'string') {
+      wrong = 'no message';
+    }
+    if (ok && wrong) {
+      ok = false;
+      shape = `wrong shape: ${wrong}`;
+    } else if (Array.isArray(body.messages)) shape = `${body.messages.length} messages`;
     else if (Array.isArray(body.conversations)) shape = `${body.conversations.length} threads`;
     else if (body.counts) shape = JSON.stringify(body.counts);
     else shape = typeof body.message === 'string' ? body.message : '';
   } catch {
+    ok = false;
     shape = 'not JSON';
   }
   return { ok, status: response.status, shape, excerpt: ok ? undefined : text.slice(0, 300) };

@@ -26,8 +26,8 @@ export function securityHeaders(
     removeHeader: () => undefined,
   };
   let finished = false;
-  helmet(options)({} as never, response as never, (error?: Error) => {
-    if (error) throw error;
+  helmet(options)({} as never, response as never, (error?: unknown) => {
+    if (error) throw error instanceof Error ? error : new Error('helmet failed');
     finished = true;
   });
   // Helmet's middleware is synchronous; if a version ever is not, fail at start-up, not silently.
