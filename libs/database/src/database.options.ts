@@ -4,6 +4,7 @@ import { CreateConversations1764073000000 } from './migrations/1764073000000-Cre
 import { CreateApiKeys1764075000000 } from './migrations/1764075000000-CreateApiKeys.js';
 import { IndexMessageChanges1764076000000 } from './migrations/1764076000000-IndexMessageChanges.js';
 import { RecordGeneratedColumns1764077000000 } from './migrations/1764077000000-RecordGeneratedColumns.js';
+import { DropSummaryForeignKey1764078000000 } from './migrations/1764078000000-DropSummaryForeignKey.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   CreateApiKeys1764075000000,
   IndexMessageChanges1764076000000,
   RecordGeneratedColumns1764077000000,
+  DropSummaryForeignKey1764078000000,
 ];
 
 export interface DatabaseConnectionSettings {

@@ -1,5 +1,4 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { Message } from './message.entity.js';
+import { Check, Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /**
  * One party's summary of its thread with one counterpart; a two-party thread
@@ -15,8 +14,7 @@ export class Conversation {
   @PrimaryColumn({ name: 'counterpart_phone', type: 'varchar', length: 32 })
   counterpartPhone: string;
 
-  // PostgreSQL named the migration's inline REFERENCES; the name is kept.
-  @ForeignKey(() => Message, 'uuid', { name: 'conversations_last_message_uuid_fkey' })
+  /** The thread's newest message; no foreign key (see DropSummaryForeignKey1764078000000). */
   @Column({ name: 'last_message_uuid', type: 'uuid' })
   lastMessageUuid: string;
 
