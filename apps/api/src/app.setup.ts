@@ -6,9 +6,8 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { json } from 'express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { configureHttpPipeline, securityHeaders } from '@app/common';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
@@ -58,6 +57,11 @@ async function createExpressApp(
   module: DynamicModule,
   nestOptions: NestApplicationOptions,
 ): Promise<INestApplication> {
+  // Each platform is loaded only when chosen: the other would cost ~10 MB of memory for nothing.
+  const [{ ExpressAdapter }, { json }] = await Promise.all([
+    import('@nestjs/platform-express'),
+    import('express'),
+  ]);
   const app = await NestFactory.create<NestExpressApplication>(
     module,
     new ExpressAdapter(),
@@ -77,6 +81,7 @@ async function createFastifyApp(
   module: DynamicModule,
   nestOptions: NestApplicationOptions,
 ): Promise<INestApplication> {
+  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
   const adapter = new FastifyAdapter({
     // No Nest middleware runs on Fastify (logging, headers and ids are hooked
     // on the Node server), so @fastify/middie's per-request hook is left out;

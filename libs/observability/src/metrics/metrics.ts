@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { PG_POOL } from '@app/database';
 import { MessageEvents, type MessageRecorded, type SmsEventKind } from '@app/messaging';
 import type { FinishedRequest } from '../http/http-traffic.js';
+import { RequestDurationHistogram } from './request-duration.histogram.js';
 
 const EVENTS: SmsEventKind[] = ['sent', 'received'];
 const OUTCOMES: MessageRecorded['outcome'][] = ['created', 'replayed', 'merged', 'conflict'];
@@ -16,7 +17,7 @@ const OUTCOMES: MessageRecorded['outcome'][] = ['created', 'replayed', 'merged',
 @Injectable()
 export class Metrics implements OnModuleDestroy {
   readonly registry = new Registry();
-  private readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly requestDuration: RequestDurationHistogram;
   private readonly messagesRecorded: Counter<'event' | 'outcome'>;
   private readonly subscription: Subscription;
 
@@ -24,13 +25,10 @@ export class Metrics implements OnModuleDestroy {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
-    this.requestDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time to answer HTTP requests, by route pattern and final status',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    this.requestDuration = new RequestDurationHistogram(
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      this.registry,
+    );
 
     this.messagesRecorded = new Counter({
       name: 'sms_messages_recorded_total',
@@ -78,7 +76,9 @@ export class Metrics implements OnModuleDestroy {
   observeRequest(request: FinishedRequest): void {
     if (request.aborted) return;
     this.requestDuration.observe(
-      { method: request.method, route: request.route, status_code: String(request.status) },
+      request.method,
+      request.route,
+      request.status,
       request.durationSeconds,
     );
   }
