@@ -18,39 +18,27 @@ import type pg from 'pg';
 import { type FloorEvent, floorPool, serveFloor, type WireMessage } from './contract.js';
 
 /**
- * findConversation's result (today: rows newest first) as the contract's
- * messages (oldest first, seen from `phone`). If the repository changes what
+ * findConversation's result (`{messages, uuids}`, newest first, already in the
+ * answer's shape) as the contract's messages, oldest first. If the repository changes what
  * it returns, this is the one function to adapt; it throws, rather than
  * answering wrong, when the rows lack the fields it reads, and the runner's
  * probe reports that answer.
  */
-function toWireMessages(result: unknown, phone: string): WireMessage[] {
-  const rows = result as Array<{
-    senderPhone: string;
-    receiverPhone: string;
-    text: string;
-    occurredAt: number;
-  }>;
-  const first = Array.isArray(rows) ? rows[0] : undefined;
+function toWireMessages(result: unknown): WireMessage[] {
+  const rows = result as { messages?: WireMessage[]; uuids?: string[] } | undefined;
+  const first = rows?.messages?.[0];
   if (
-    !Array.isArray(rows) ||
+    !Array.isArray(rows?.messages) ||
+    !Array.isArray(rows.uuids) ||
     (first !== undefined &&
-      (typeof first.senderPhone !== 'string' ||
-        typeof first.receiverPhone !== 'string' ||
-        typeof first.text !== 'string' ||
-        typeof first.occurredAt !== 'number'))
+      (typeof first.phone_number !== 'string' ||
+        typeof first.message_text !== 'string' ||
+        typeof first.timestamp !== 'number'))
   ) {
     throw new ShapeError(`findConversation returned ${describe(result)}`);
   }
-  return rows.reverse().map((row) => {
-    const sent = row.senderPhone === phone;
-    return {
-      phone_number: sent ? row.receiverPhone : row.senderPhone,
-      message_text: row.text,
-      timestamp: row.occurredAt,
-      direction: sent ? 'sent' : 'received',
-    };
-  });
+  // Newest first, already in the answer's shape.
+  return rows.messages.reverse();
 }
 
 /** recordEvents' result for one event as the contract's status. */
@@ -117,7 +105,7 @@ serveFloor(
       return toStatus(result, event);
     },
     async conversation(phone, limit) {
-      return toWireMessages(await repository.findConversation(phone, limit), phone);
+      return toWireMessages(await repository.findConversation(phone, limit));
     },
     failure(error) {
       if (!(error instanceof ShapeError)) return undefined;

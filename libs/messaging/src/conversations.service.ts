@@ -34,29 +34,19 @@ export class ConversationsService {
     const party = this.phones.require(phone, 'phone_number', ANY_PARTY);
     const paging = new Paging(`conversation:${party}`, options.limit ?? DEFAULT_CONVERSATION_LIMIT);
     const before = paging.startAt(options.before);
-    const found = await this.repository.findConversation(
+    const { messages, uuids } = await this.repository.findConversation(
       party,
       paging.rowsToRead,
       before && { time: before.time, uuid: before.key },
     );
-    const { rows, nextCursor } = paging.page(found, (row) => ({
-      time: row.occurredAt,
-      key: row.uuid,
+    const { rows, nextCursor } = paging.page(messages, (message, index) => ({
+      time: message.timestamp,
+      key: uuids[index],
     }));
-    const messages = new Array<ConversationDto['messages'][number]>(rows.length);
-    // Oldest first: the rows come newest first.
-    for (let index = 0, last = rows.length - 1; index <= last; index += 1) {
-      const row = rows[last - index];
-      const sent = row.senderPhone === party;
-      messages[index] = {
-        phone_number: sent ? row.receiverPhone : row.senderPhone,
-        message_text: row.text,
-        timestamp: row.occurredAt,
-        direction: sent ? 'sent' : 'received',
-      };
-    }
+    // Oldest first: the rows come newest first, already in the answer's shape.
+    rows.reverse();
     // The contract's answer has no cursor; it only appears when there is more.
-    return nextCursor === undefined ? { messages } : { messages, nextCursor };
+    return nextCursor === undefined ? { messages: rows } : { messages: rows, nextCursor };
   }
 
   /** A number's threads, most recent activity first. */

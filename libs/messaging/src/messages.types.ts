@@ -78,11 +78,19 @@ export interface MessageRecordRow extends MessageRow {
   updatedAt: Date;
 }
 
-/** Just what get-conversation answers with: the contract's four fields and the cursor key. */
-export type ConversationRow = Pick<
-  MessageRow,
-  'uuid' | 'senderPhone' | 'receiverPhone' | 'text' | 'occurredAt'
->;
+/** One message of get-conversation's answer, as the repository reads it (the contract's four fields). */
+export interface ConversationEntry {
+  phone_number: string;
+  message_text: string;
+  timestamp: number;
+  direction: MessageDirection;
+}
+
+/** get-conversation's rows, newest first; `uuids[i]` is the key of `messages[i]`, for the cursor. */
+export interface ConversationRows {
+  messages: ConversationEntry[];
+  uuids: string[];
+}
 
 /** One row of a party's thread list, with its newest message. */
 export interface ConversationSummaryRow {

@@ -30,15 +30,17 @@ export class Paging {
   }
 
   /**
-   * The page's rows (newest first, as read) and the cursor of the next page:
-   * the position of the page's last row, when more rows exist.
+   * Cuts `rows` (newest first, as read) to the page, in place, and gives the
+   * cursor of the next page: the position of the page's last row, when more
+   * rows exist.
    */
   page<Row>(
     rows: Row[],
-    positionOf: (row: Row) => CursorPosition,
+    positionOf: (row: Row, index: number) => CursorPosition,
   ): { rows: Row[]; nextCursor?: string } {
     if (rows.length <= this.limit) return { rows };
-    const page = rows.slice(0, this.limit);
-    return { rows: page, nextCursor: encodeCursor(this.scope, positionOf(page[page.length - 1])) };
+    rows.length = this.limit;
+    const last = this.limit - 1;
+    return { rows, nextCursor: encodeCursor(this.scope, positionOf(rows[last], last)) };
   }
 }
