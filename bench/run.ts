@@ -394,6 +394,14 @@ async function appEnvironmentNames(): Promise<Set<string>> {
   }
 }
 
+/** The Node flags of `npm run start:prod`, e.g. `--max-semi-space-size=32`. */
+async function startProdNodeFlags(): Promise<string[]> {
+  const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (scripts['start:prod'] ?? '').split(/\s+/).filter((part) => part.startsWith('--'));
+}
+
 function gitDescription(): string {
   try {
     const git = (...args: string[]): string =>
@@ -521,6 +529,10 @@ async function main(): Promise<void> {
   };
 
   const probePath = `/api/get-conversation/${encodeURIComponent(phoneOf(0))}`;
+  const productionNodeFlags = await startProdNodeFlags();
+  log(
+    `the app runs with the Node flags of npm run start:prod: ${productionNodeFlags.join(' ') || 'none'}`,
+  );
 
   const startApp = async (
     platform: Platform,
@@ -530,7 +542,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     const app = await startNodeProcess({
       name: `app (${platform})`,
-      args: [...nodeArgs, appEntry],
+      // Node's flags as production passes them (npm run start:prod, the Dockerfile's CMD).
+      args: [...productionNodeFlags, ...nodeArgs, appEntry],
       // Not the repository: no .env of a developer's leaks in.
       cwd: appDir,
       env: {

@@ -128,6 +128,21 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('how the app is started', () => {
+  const nodeFlags = (command: string[]) => command.filter((part) => part.startsWith('--'));
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+  it('gets the same Node flags from the image, npm start and npm run start:prod', () => {
+    const cmd = read('Dockerfile')
+      .split('\n')
+      .findLast((line) => line.startsWith('CMD '));
+    const image = nodeFlags(JSON.parse(cmd!.slice(4)) as string[]);
+    expect(image).toContain('--max-semi-space-size=32');
+    expect(nodeFlags(scripts.start.split(' '))).toEqual(image);
+    expect(nodeFlags(scripts['start:prod'].split(' '))).toEqual(image);
+  });
+});
+
 describe('.env.example', () => {
   it('lists exactly the variables the app reads', () => {
     // Set (`NAME=`) or shown commented out (`# NAME=`) when the default is "unset".

@@ -11,6 +11,13 @@ import { LIVE_CHANNEL } from './live-hub.js';
 import { LiveRepository } from './live.repository.js';
 
 const RETRY_DELAYS_MS = [100, 500, 2_000];
+/**
+ * At least this long between two NOTIFY rounds. Idle, a change goes out at
+ * once; under load, the changes of this interval go out together instead of
+ * one NOTIFY per event-loop turn, which cost 12% of a send's CPU at 2,000
+ * sends/s. A live stream hears of a change at most this much later.
+ */
+export const NOTIFY_INTERVAL_MS = 20;
 
 /**
  * Tells every instance (this one included) about the messages this instance
@@ -25,6 +32,7 @@ export class LiveNotifier implements OnModuleInit, BeforeApplicationShutdown {
   private pending: MessageChange[] = [];
   private scheduled = false;
   private draining?: Promise<void>;
+  private lastRoundAt = 0;
   private subscription?: Subscription;
 
   constructor(
@@ -40,7 +48,7 @@ export class LiveNotifier implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
     await this.draining;
-    await this.drain();
+    while (this.pending.length > 0) await this.drain();
   }
 
   private record(event: MessageRecorded): void {
@@ -60,20 +68,23 @@ export class LiveNotifier implements OnModuleInit, BeforeApplicationShutdown {
   private schedule(): void {
     if (this.scheduled || this.draining) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const round = () => {
       this.scheduled = false;
       this.draining = this.drain().finally(() => {
         this.draining = undefined;
         if (this.pending.length > 0) this.schedule();
       });
-    });
+    };
+    const waitMs = this.lastRoundAt + NOTIFY_INTERVAL_MS - Date.now();
+    if (waitMs > 0) setTimeout(round, waitMs);
+    else setImmediate(round);
   }
 
+  /** One NOTIFY round: what is pending now, in as few payloads as fit. */
   private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0);
-      for (const payload of encodeChanges(batch)) await this.send(payload);
-    }
+    this.lastRoundAt = Date.now();
+    const batch = this.pending.splice(0);
+    for (const payload of encodeChanges(batch)) await this.send(payload);
   }
 
   private async send(payload: string): Promise<void> {
