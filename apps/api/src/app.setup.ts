@@ -58,13 +58,13 @@ async function createExpressApp(
   nestOptions: NestApplicationOptions,
 ): Promise<INestApplication> {
   // Each platform is loaded only when chosen: the other would cost ~10 MB of memory for nothing.
-  const [{ ExpressAdapter }, { json }] = await Promise.all([
-    import('@nestjs/platform-express'),
+  const [{ PrototypedExpressAdapter }, { json }] = await Promise.all([
+    import('./platform/express-server.js'),
     import('express'),
   ]);
   const app = await NestFactory.create<NestExpressApplication>(
     module,
-    new ExpressAdapter(),
+    new PrototypedExpressAdapter(),
     nestOptions,
   );
   // ETag hashing costs CPU on every response and buys nothing for an API
