@@ -42,6 +42,32 @@ const CONVERSATION_COLUMNS = `
   m.text, extract(epoch FROM m.occurred_at)::float8, m.sender_phone = $1, m.uuid::text`;
 
 /**
+ * The one rule of a known uuid, shared by both recording statements: it gets
+ * the event's timestamp only if that event is missing and sender, receiver
+ * and text match (the other side's report); anything else leaves the row
+ * alone and returns nothing for it.
+ */
+const MERGE_OTHER_SIDE = `
+      ON CONFLICT (uuid) DO UPDATE
+        SET sent_at = COALESCE(m.sent_at, EXCLUDED.sent_at),
+            received_at = COALESCE(m.received_at, EXCLUDED.received_at),
+            updated_at = now()
+        WHERE m.sender_phone = EXCLUDED.sender_phone
+          AND m.receiver_phone = EXCLUDED.receiver_phone
+          AND m.text = EXCLUDED.text
+          AND ((m.sent_at IS NULL AND EXCLUDED.sent_at IS NOT NULL)
+            OR (m.received_at IS NULL AND EXCLUDED.received_at IS NOT NULL))
+      RETURNING m.uuid, m.sender_phone, m.receiver_phone, m.occurred_at, (m.xmax = 0) AS inserted`;
+
+/** A thread summary keeps its newest message (by time, then uuid), in both recording statements. */
+const NEWEST_OF_THREAD = `
+            last_message_uuid = CASE
+              WHEN (EXCLUDED.last_occurred_at, EXCLUDED.last_message_uuid) > (c.last_occurred_at, c.last_message_uuid)
+              THEN EXCLUDED.last_message_uuid ELSE c.last_message_uuid END,
+            last_occurred_at = GREATEST(c.last_occurred_at, EXCLUDED.last_occurred_at),
+            updated_at = now()`;
+
+/**
  * Records a batch of events (one for send-sms/receive-sms, up to 1000 for an
  * import; at most one per uuid) in one statement, so a message and both
  * parties' thread summaries commit together:
@@ -69,16 +95,7 @@ const RECORD_EVENTS = {
              CASE WHEN kind = 'received' THEN to_timestamp(at) END,
              to_timestamp(at)
       FROM input ORDER BY uuid
-      ON CONFLICT (uuid) DO UPDATE
-        SET sent_at = COALESCE(m.sent_at, EXCLUDED.sent_at),
-            received_at = COALESCE(m.received_at, EXCLUDED.received_at),
-            updated_at = now()
-        WHERE m.sender_phone = EXCLUDED.sender_phone
-          AND m.receiver_phone = EXCLUDED.receiver_phone
-          AND m.text = EXCLUDED.text
-          AND ((m.sent_at IS NULL AND EXCLUDED.sent_at IS NOT NULL)
-            OR (m.received_at IS NULL AND EXCLUDED.received_at IS NOT NULL))
-      RETURNING m.uuid, m.sender_phone, m.receiver_phone, m.occurred_at, (m.xmax = 0) AS inserted
+      ${MERGE_OTHER_SIDE}
     ),
     sides AS (
       SELECT sender_phone AS owner, receiver_phone AS counterpart, uuid, occurred_at FROM upsert WHERE inserted
@@ -93,11 +110,7 @@ const RECORD_EVENTS = {
       FROM sides GROUP BY owner, counterpart ORDER BY owner, counterpart
       ON CONFLICT (owner_phone, counterpart_phone) DO UPDATE
         SET message_count = c.message_count + EXCLUDED.message_count,
-            last_message_uuid = CASE
-              WHEN (EXCLUDED.last_occurred_at, EXCLUDED.last_message_uuid) > (c.last_occurred_at, c.last_message_uuid)
-              THEN EXCLUDED.last_message_uuid ELSE c.last_message_uuid END,
-            last_occurred_at = GREATEST(c.last_occurred_at, EXCLUDED.last_occurred_at),
-            updated_at = now()
+            ${NEWEST_OF_THREAD}
     )
     SELECT uuid::text AS uuid, inserted FROM upsert`,
 };
@@ -118,16 +131,7 @@ const RECORD_EVENT = {
               CASE WHEN $8::text = 'sent' THEN to_timestamp($7::float8) END,
               CASE WHEN $8::text = 'received' THEN to_timestamp($7::float8) END,
               to_timestamp($7::float8))
-      ON CONFLICT (uuid) DO UPDATE
-        SET sent_at = COALESCE(m.sent_at, EXCLUDED.sent_at),
-            received_at = COALESCE(m.received_at, EXCLUDED.received_at),
-            updated_at = now()
-        WHERE m.sender_phone = EXCLUDED.sender_phone
-          AND m.receiver_phone = EXCLUDED.receiver_phone
-          AND m.text = EXCLUDED.text
-          AND ((m.sent_at IS NULL AND EXCLUDED.sent_at IS NOT NULL)
-            OR (m.received_at IS NULL AND EXCLUDED.received_at IS NOT NULL))
-      RETURNING m.uuid, m.sender_phone, m.receiver_phone, m.occurred_at, (m.xmax = 0) AS inserted
+      ${MERGE_OTHER_SIDE}
     ),
     summaries AS (
       INSERT INTO conversations AS c
@@ -139,11 +143,7 @@ const RECORD_EVENT = {
       ORDER BY 1, 2
       ON CONFLICT (owner_phone, counterpart_phone) DO UPDATE
         SET message_count = c.message_count + 1,
-            last_message_uuid = CASE
-              WHEN (EXCLUDED.last_occurred_at, EXCLUDED.last_message_uuid) > (c.last_occurred_at, c.last_message_uuid)
-              THEN EXCLUDED.last_message_uuid ELSE c.last_message_uuid END,
-            last_occurred_at = GREATEST(c.last_occurred_at, EXCLUDED.last_occurred_at),
-            updated_at = now()
+            ${NEWEST_OF_THREAD}
     )
     SELECT inserted FROM upsert`,
 };
