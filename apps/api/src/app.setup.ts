@@ -9,7 +9,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpPipeline, securityHeaders } from '@app/common';
+import type { Server } from 'node:http';
+import {
+  applyServerTimeouts,
+  CONNECTIONS_CHECKING_INTERVAL_MS,
+  configureHttpPipeline,
+  decodeJsonBody,
+  securityHeaders,
+} from '@app/common';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
 import { assignedRequestId, configureObservability } from '@app/observability';
 import { AppModule, type AppModuleOptions } from './app.module.js';
@@ -72,8 +79,10 @@ async function createExpressApp(
   app.set('etag', false);
   app.disable('x-powered-by');
   // Registered first: a body parsed here is skipped by the global parser below.
-  app.use(IMPORT_ROUTE, json({ limit: IMPORT_BODY_LIMIT_BYTES }));
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT_BYTES });
+  // body-parser decodes leniently; the bytes are checked first (decodeJsonBody).
+  const verify = (_request: unknown, _response: unknown, body: Buffer) => void decodeJsonBody(body);
+  app.use(IMPORT_ROUTE, json({ limit: IMPORT_BODY_LIMIT_BYTES, verify }));
+  app.use(json({ limit: JSON_BODY_LIMIT_BYTES, verify }));
   return app;
 }
 
@@ -87,6 +96,7 @@ async function createFastifyApp(
     // on the Node server), so @fastify/middie's per-request hook is left out;
     // adding a middleware then fails at start-up, not silently.
     skipMiddie: true,
+    http: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // Fastify's request ids become the X-Request-Id ones (it copies its own over them).
     genReqId: assignedRequestId,
@@ -95,26 +105,65 @@ async function createFastifyApp(
   adapter.getInstance().addHook('onRoute', (route) => {
     if (route.url === IMPORT_ROUTE) route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
   });
-  return NestFactory.create<NestFastifyApplication>(module, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     ...nestOptions,
     bodyParser: true,
   });
+  // Fastify's own JSON parsing (with its __proto__/constructor checks) on strictly decoded text.
+  const parseJson = adapter
+    .getInstance()
+    .getDefaultJsonParser('error', 'error') as unknown as (
+    request: unknown,
+    body: string,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => void;
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: JSON_BODY_LIMIT_BYTES },
+    (request, body: Buffer, done) => {
+      let text: string;
+      try {
+        text = decodeJsonBody(body);
+      } catch (error) {
+        done(error as Error, undefined);
+        return;
+      }
+      parseJson(request, text, done);
+    },
+  );
+  return app;
 }
 
 /** Everything that does not depend on the HTTP platform. */
 export function configureApp(app: INestApplication): void {
   const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
   configureHttpPipeline(app);
+  applyServerTimeouts(app.getHttpServer() as Server, {
+    headersMs: config.get('HTTP_HEADERS_TIMEOUT_MS', { infer: true }),
+    requestMs: config.get('HTTP_REQUEST_TIMEOUT_MS', { infer: true }),
+    keepAliveMs: config.get('HTTP_KEEP_ALIVE_TIMEOUT_MS', { infer: true }),
+  });
   enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
   // Request ids, security headers, request logs, metrics, the request deadline
   // (REQUEST_TIMEOUT_MS), and a shutdown that drains requests first.
-  configureObservability(app, { responseHeaders: securityHeaders() });
+  configureObservability(app, { responseHeaders: responseHeaders() });
   if (config.get('SWAGGER_ENABLED', { infer: true })) {
     SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app), {
       jsonDocumentUrl: 'api/docs-json',
       yamlDocumentUrl: 'api/docs-yaml',
     });
   }
+}
+
+/**
+ * Every response gets the security headers; API answers also `Cache-Control:
+ * no-store`, since they carry message texts and, once, a key's secret. The
+ * page, its assets and the Swagger UI stay cacheable.
+ */
+function responseHeaders(): (url: string) => Map<string, string> {
+  const page = securityHeaders();
+  const api = new Map([...page, ['Cache-Control', 'no-store']]);
+  return (url) => (url.startsWith('/api/') && !url.startsWith('/api/docs') ? api : page);
 }
 
 /** Browsers may call the API only from the listed origins; with none, CORS stays off. */

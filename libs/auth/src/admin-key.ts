@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -32,6 +33,15 @@ export class AdminKey {
     if (!sameDigest(hashApiKey(secret), this.digest)) return false;
     this.presented.add(secret);
     return true;
+  }
+
+  /**
+   * A secret for `purpose` (e.g. signing cursors) derived from the admin key:
+   * the same on every instance of a deployment, with nothing more to
+   * configure, and unusable to recover the key.
+   */
+  deriveSecret(purpose: string): Buffer {
+    return createHmac('sha256', this.digest).update(purpose).digest();
   }
 }
 

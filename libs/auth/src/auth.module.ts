@@ -41,6 +41,6 @@ import { RouteRules } from './route-rules.js';
     RouteRules,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [ApiKeysModule, RouteRules, RateLimitStorage],
+  exports: [ApiKeysModule, RouteRules, RateLimitStorage, AdminKey],
 })
 export class AuthModule {}

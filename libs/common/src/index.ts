@@ -13,3 +13,5 @@ export * from './pagination/cursor.js';
 export * from './maybe-async.js';
 export * from './http/security-headers.js';
 export * from './validation/compiled-validator.js';
+export * from './http/strict-json.js';
+export * from './http/server-timeouts.js';

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { canActFor, type Principal } from '@app/auth';
-import { ApiException, type PartyClassification, PhoneNumbers } from '@app/common';
+import { ApiException, CursorCodec, type PartyClassification, PhoneNumbers } from '@app/common';
 import { type ConversationDto, DEFAULT_CONVERSATION_LIMIT } from './dto/conversation.dto.js';
 import {
   type ConversationsPageDto,
@@ -27,12 +27,18 @@ export class ConversationsService {
   constructor(
     private readonly repository: MessagesRepository,
     private readonly phones: PhoneNumbers,
+    private readonly cursors: CursorCodec,
   ) {}
 
   /** Newest `limit` messages of `phone` (before the cursor), oldest first, seen from `phone`. */
   async getConversation(phone: PartyInput, options: PageOptions = {}): Promise<ConversationDto> {
     const party = this.phones.require(phone, 'phone_number', ANY_PARTY);
-    const paging = new Paging(`conversation:${party}`, options.limit ?? DEFAULT_CONVERSATION_LIMIT);
+    const paging = new Paging(
+      this.cursors,
+      `conversation:${party}`,
+      'uuid',
+      options.limit ?? DEFAULT_CONVERSATION_LIMIT,
+    );
     const before = paging.startAt(options.before);
     const { messages, uuids } = await this.repository.findConversation(
       party,
@@ -55,7 +61,12 @@ export class ConversationsService {
     options: PageOptions = {},
   ): Promise<ConversationsPageDto> {
     const owner = this.phones.require(phone, 'phone', ANY_PARTY);
-    const paging = new Paging(`threads:${owner}`, options.limit ?? DEFAULT_THREADS_LIMIT);
+    const paging = new Paging(
+      this.cursors,
+      `threads:${owner}`,
+      'party',
+      options.limit ?? DEFAULT_THREADS_LIMIT,
+    );
     const before = paging.startAt(options.before);
     const found = await this.repository.findConversations(
       owner,
@@ -82,7 +93,9 @@ export class ConversationsService {
     const other = this.phones.require(counterpart, 'counterpart', ANY_PARTY);
     // Either party's view of the thread pages the same way.
     const paging = new Paging(
+      this.cursors,
       `thread:${[party, other].sort().join(':')}`,
+      'uuid',
       options.limit ?? DEFAULT_THREAD_LIMIT,
     );
     const before = paging.startAt(options.before);

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminKey, AuthModule } from '@app/auth';
+import { CursorCodec } from '@app/common';
 import { MessageEvents } from './message-events.js';
 import { ConversationsController } from './conversations.controller.js';
 import { Conversation } from './conversation.entity.js';
@@ -11,9 +13,20 @@ import { ConversationsService } from './conversations.service.js';
 import { MessageRecorder } from './message-recorder.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Message, Conversation])],
+  imports: [TypeOrmModule.forFeature([Message, Conversation]), AuthModule],
   controllers: [MessagesController, ConversationsController, MessageRecordsController],
-  providers: [MessageRecorder, ConversationsService, MessagesRepository, MessageEvents],
+  providers: [
+    MessageRecorder,
+    ConversationsService,
+    MessagesRepository,
+    MessageEvents,
+    // Signed with a secret every instance derives alike from the admin key.
+    {
+      provide: CursorCodec,
+      inject: [AdminKey],
+      useFactory: (adminKey: AdminKey) => new CursorCodec(adminKey.deriveSecret('cursors')),
+    },
+  ],
   exports: [MessageRecorder, ConversationsService, MessagesRepository, MessageEvents],
 })
 export class MessagingModule {}

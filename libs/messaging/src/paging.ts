@@ -1,4 +1,4 @@
-import { type CursorPosition, decodeCursor, encodeCursor } from '@app/common';
+import type { CursorCodec, CursorKey, CursorPosition } from '@app/common';
 
 /** A page request: how many, and the cursor of the previous page. */
 export interface PageOptions {
@@ -14,14 +14,17 @@ export interface PageOptions {
  */
 export class Paging {
   constructor(
+    private readonly cursors: CursorCodec,
     /** Which listing, e.g. `conversation:+12025550143`. */
     private readonly scope: string,
+    /** What breaks ties between equal times in this listing. */
+    private readonly key: CursorKey,
     readonly limit: number,
   ) {}
 
   /** The position to read before, from the client's cursor; a 400 naming `before` if it is not ours. */
   startAt(before: string | undefined): CursorPosition | undefined {
-    return before ? decodeCursor(before, this.scope, 'before') : undefined;
+    return before ? this.cursors.decode(before, this.scope, 'before', this.key) : undefined;
   }
 
   /** How many rows to ask the repository for. */
@@ -41,6 +44,6 @@ export class Paging {
     if (rows.length <= this.limit) return { rows };
     rows.length = this.limit;
     const last = this.limit - 1;
-    return { rows, nextCursor: encodeCursor(this.scope, positionOf(rows[last], last)) };
+    return { rows, nextCursor: this.cursors.encode(this.scope, positionOf(rows[last], last)) };
   }
 }

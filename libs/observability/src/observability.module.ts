@@ -8,7 +8,7 @@ import type { LevelWithSilent } from 'pino';
 import { MessagingModule } from '@app/messaging';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
-import { HttpTraffic, recordRoute } from './http/http-traffic.js';
+import { HttpTraffic, recordRoute, type ResponseHeaders } from './http/http-traffic.js';
 import { logFinishedRequest, loggingParams } from './logging/logging.js';
 import { Metrics } from './metrics/metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
@@ -77,7 +77,7 @@ interface FastifyRequestLike {
 
 export interface ObservabilitySettings {
   /** Headers for every response, e.g. the security headers (see HttpTraffic.attach). */
-  responseHeaders?: Map<string, string>;
+  responseHeaders?: ResponseHeaders;
 }
 
 /**

@@ -135,6 +135,21 @@ export class EnvironmentVariables {
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters, no spaces' })
   METRICS_TOKEN?: string;
 
+  /** A client must send a request's headers within this long, else its connection closes (408). */
+  @IsInt()
+  @Min(1000)
+  HTTP_HEADERS_TIMEOUT_MS: number = 10_000;
+
+  /** A client must send a whole request, body included, within this long, else 408 and closed. */
+  @IsInt()
+  @Min(1000)
+  HTTP_REQUEST_TIMEOUT_MS: number = 30_000;
+
+  /** An idle keep-alive connection closes after this long; set it above a load balancer's idle timeout. */
+  @IsInt()
+  @Min(1000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 5_000;
+
   /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections close. */
   @IsInt()
   @Min(0)
@@ -169,6 +184,9 @@ export const ENVIRONMENT_VARIABLE_NAMES: readonly string[] = [
   'LIVE_HEARTBEAT_MS',
   'LOG_LEVEL',
   'METRICS_TOKEN',
+  'HTTP_HEADERS_TIMEOUT_MS',
+  'HTTP_REQUEST_TIMEOUT_MS',
+  'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   'SHUTDOWN_TIMEOUT_MS',
   'DB_CONNECT_TIMEOUT_MS',
 ];
@@ -193,6 +211,10 @@ export function validateEnvironment(config: Record<string, unknown>): Environmen
   if (env.REQUEST_TIMEOUT_MS <= env.DB_STATEMENT_TIMEOUT_MS) {
     // Otherwise a request could time out while its statement still commits.
     problems.push('REQUEST_TIMEOUT_MS must be greater than DB_STATEMENT_TIMEOUT_MS');
+  }
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses such a server: the headers are part of the request.
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS');
   }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration: ${problems.join('; ')}`);

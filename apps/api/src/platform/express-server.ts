@@ -2,6 +2,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { CONNECTIONS_CHECKING_INTERVAL_MS } from '@app/common';
 
 interface ExpressPrototypes {
   request: object;
@@ -29,6 +30,7 @@ export class PrototypedExpressAdapter extends ExpressAdapter {
         {
           IncomingMessage: withPrototype(IncomingMessage, app.request),
           ServerResponse: withPrototype(ServerResponse, app.response),
+          connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
         },
         app,
       ),

@@ -7,7 +7,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { HasCodePointLength } from '@app/common';
+import { HasCodePointLength, IsStorableText } from '@app/common';
 import type { ApiKey } from '../api-key.entity.js';
 
 export const MAX_LABEL_LENGTH = 100;
@@ -16,11 +16,12 @@ const MAX_PHONE_INPUT_LENGTH = 32;
 
 export class CreateApiKeyDto {
   /**
-   * What the key is for, shown in the key list; 1 to 100 characters.
+   * What the key is for, shown in the key list; 1 to 100 characters, no NUL (U+0000) or unpaired surrogate.
    * @example "Front desk phone"
    */
   @IsDefined()
   @IsString()
+  @IsStorableText()
   @HasCodePointLength(1, MAX_LABEL_LENGTH)
   @Matches(/\S/, { message: 'label must not be blank' })
   label: string;

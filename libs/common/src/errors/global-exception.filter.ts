@@ -24,6 +24,8 @@ interface PlatformError {
   code?: string;
   expose?: boolean;
   message?: string;
+  /** A RefusedBodyError's reason. */
+  problem?: string;
 }
 
 /**
@@ -142,6 +144,10 @@ function fromPlatformError(exception: unknown): ErrorBody | undefined {
   const status = error?.status ?? error?.statusCode;
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   switch (error?.type ?? error?.code) {
+    case 'body.refused':
+      return errorBody(400, error?.message ?? 'The request body is refused', [
+        { field: 'body', problem: error?.problem ?? 'is refused' },
+      ]);
     case 'entity.parse.failed':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

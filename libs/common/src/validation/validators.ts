@@ -7,6 +7,8 @@ import {
 const SECONDS_PER_DAY = 86_400;
 /** Unix seconds reach 1e11 only in the year 5138; a value past it is milliseconds. */
 const MILLISECONDS_THRESHOLD = 1e11;
+/** The largest unix-seconds value the API accepts anywhere (a query, a cursor). */
+export const MAX_UNIX_SECONDS = MILLISECONDS_THRESHOLD - 1;
 
 /** Why `value` is not a usable unix-seconds timestamp, or undefined when it is. */
 export function unixSecondsProblem(value: unknown, now = Date.now()): string | undefined {
@@ -63,6 +65,39 @@ export function HasCodePointLength(
           typeof args?.value === 'string' && args.value.length === 0
             ? `${args.property} must not be empty`
             : `${args?.property} must be between ${min} and ${max} characters long`,
+      },
+    });
+}
+
+/** In `u` mode a surrogate pair is one code point, so this only matches an unpaired half. */
+const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Why `value` cannot be stored as PostgreSQL text exactly as sent, or undefined when it can. */
+export function unstorableTextProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // PostgreSQL text cannot hold U+0000 at all.
+  if (value.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
+  // An unpaired surrogate has no UTF-8 form: it would be stored as U+FFFD, and the
+  // same request sent again would then conflict with what was stored.
+  if (UNPAIRED_SURROGATE.test(value)) return 'must not contain unpaired surrogates (U+D800–U+DFFF)';
+  return undefined;
+}
+
+/**
+ * Text PostgreSQL stores exactly as sent: no NUL, no unpaired surrogate. Any
+ * other Unicode is fine. Non-strings are left to @IsString.
+ */
+export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isStorableText',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => unstorableTextProblem(value) === undefined,
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property} ${unstorableTextProblem(args?.value) ?? 'is invalid'}`,
       },
     });
 }

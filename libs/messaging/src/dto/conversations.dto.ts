@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { MAX_UNIX_SECONDS } from '@app/common';
 import { messageStatus } from '../message.entity.js';
 import type { ConversationSummaryRow, MessageDirection, MessageStatus } from '../messages.types.js';
 import { ThreadMessageDto } from './message.dto.js';
@@ -45,6 +46,7 @@ export class ThreadQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_UNIX_SECONDS)
   since?: number;
 
   /** Only messages at or before this time (unix seconds). @example 1764100000 */
@@ -52,6 +54,7 @@ export class ThreadQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_UNIX_SECONDS)
   until?: number;
 }
 

@@ -1,5 +1,5 @@
 import { IsDefined, IsInt, IsString, IsUUID, MaxLength } from 'class-validator';
-import { HasCodePointLength, IsUnixSeconds } from '@app/common';
+import { HasCodePointLength, IsStorableText, IsUnixSeconds } from '@app/common';
 
 export const MAX_MESSAGE_LENGTH = 1600;
 const MAX_ADDRESS_INPUT_LENGTH = 32;
@@ -28,11 +28,12 @@ export class SmsEventDto {
   receiverPhone: string;
 
   /**
-   * The text, 1 to 1600 characters of any Unicode, stored exactly as given.
+   * The text, 1 to 1600 characters of any Unicode, stored exactly as given; not NUL (U+0000) or an unpaired surrogate, which PostgreSQL cannot store.
    * @example "Running 10 minutes late, see you at 7"
    */
   @IsDefined()
   @IsString()
+  @IsStorableText()
   @HasCodePointLength(1, MAX_MESSAGE_LENGTH)
   messageText: string;
 

@@ -26,7 +26,8 @@ async function serve(
   });
   const server = createServer(handler);
   servers.push(server);
-  traffic.attach(server, options.responseHeaders);
+  const headers = options.responseHeaders;
+  traffic.attach(server, headers && (() => headers));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { traffic, finished, url: `http://127.0.0.1:${port}`, server };

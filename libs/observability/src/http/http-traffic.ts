@@ -55,6 +55,15 @@ interface ExpressRequest extends IncomingMessage {
   originalUrl?: string;
 }
 
+/** The headers a response to `url` carries, from maps computed once. */
+export type ResponseHeaders = (url: string) => Map<string, string>;
+
+interface InFlight {
+  request: IncomingMessage;
+  /** performance.now() when it arrived. */
+  started: number;
+}
+
 const routes = new WeakMap<IncomingMessage, string>();
 const REQUEST_ID_HEADER_LOWER = REQUEST_ID_HEADER.toLowerCase();
 
@@ -77,12 +86,12 @@ function routeOf(request: ExpressRequest): string | undefined {
  * drains the server on shutdown.
  */
 export class HttpTraffic {
-  /** Each response in flight, with when its request arrived (performance.now()). */
-  private readonly inFlight = new Map<ServerResponse, number>();
+  /** Each response in flight, with its request and when it arrived. */
+  private readonly inFlight = new Map<ServerResponse, InFlight>();
   private server?: Server;
   private draining = false;
   private deadlineTimer?: NodeJS.Timeout;
-  private responseHeaders?: Map<string, string>;
+  private responseHeaders?: ResponseHeaders;
 
   constructor(
     private readonly onFinished: (request: FinishedRequest) => void,
@@ -94,11 +103,12 @@ export class HttpTraffic {
    * that every request is seen first and handled inside its request context:
    * a line logged while it is handled carries its id.
    *
-   * `responseHeaders` go on every response (the security headers), computed
+   * `responseHeaders` go on every response (the security headers, and for
+   * some paths more), computed
    * once by the caller: set here they cost one call per request, and reach
    * the answers a platform gives before any of its hooks run.
    */
-  attach(server: Server, responseHeaders?: Map<string, string>): void {
+  attach(server: Server, responseHeaders?: ResponseHeaders): void {
     this.server = server;
     this.responseHeaders = responseHeaders;
     const handlers = server.listeners('request') as Array<
@@ -174,8 +184,10 @@ export class HttpTraffic {
   /** 503 for every request still unanswered after `timeoutMs`; an answer already begun is left alone. */
   private answerOverdue(timeoutMs: number): void {
     const overdueSince = performance.now() - timeoutMs;
-    for (const [response, started] of this.inFlight) {
+    for (const [response, { request, started }] of this.inFlight) {
       if (started > overdueSince || response.headersSent || response.writableEnded) continue;
+      // Still sending its body: a slow client, which Node answers 408 (HTTP_REQUEST_TIMEOUT_MS).
+      if (!request.complete) continue;
       const body = JSON.stringify({
         ...errorBody(
           503,
@@ -196,10 +208,10 @@ export class HttpTraffic {
     const started = performance.now();
     const requestId = chooseRequestId(request.headers[REQUEST_ID_HEADER_LOWER]);
     setRequestId(request, requestId);
-    if (this.responseHeaders) response.setHeaders(this.responseHeaders);
+    if (this.responseHeaders) response.setHeaders(this.responseHeaders(request.url ?? '/'));
     response.setHeader(REQUEST_ID_HEADER, requestId);
     if (this.draining) closeConnectionAfter(response);
-    this.inFlight.set(response, started);
+    this.inFlight.set(response, { request, started });
 
     // 'close' follows 'finish' for an answered request, and comes alone when
     // the connection went away first.
