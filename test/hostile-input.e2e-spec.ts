@@ -30,8 +30,12 @@ describe.each(['express', 'fastify'])('Hostile input on %s (e2e)', (platform) =>
     Authorization: `Bearer ${testApp.adminKey}`,
     'Content-Type': 'application/json',
   });
-  const post = (path: string, body: string | Uint8Array) =>
-    fetch(`${testApp.baseUrl}${path}`, { method: 'POST', headers: headers(), body });
+  const post = (path: string, body: string | Buffer) =>
+    fetch(`${testApp.baseUrl}${path}`, {
+      method: 'POST',
+      headers: headers(),
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
   const get = (path: string) => fetch(`${testApp.baseUrl}${path}`, { headers: headers() });
   const stored = async (uuid: string) =>
     Number((await db.query('SELECT count(*) FROM messages WHERE uuid = $1', [uuid])).rows[0].count);

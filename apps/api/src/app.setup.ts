@@ -7,6 +7,7 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { documentCommonResponses } from './openapi/common-responses.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
@@ -110,9 +111,7 @@ async function createFastifyApp(
     bodyParser: true,
   });
   // Fastify's own JSON parsing (with its __proto__/constructor checks) on strictly decoded text.
-  const parseJson = adapter
-    .getInstance()
-    .getDefaultJsonParser('error', 'error') as unknown as (
+  const parseJson = adapter.getInstance().getDefaultJsonParser('error', 'error') as unknown as (
     request: unknown,
     body: string,
     done: (error: Error | null, value?: unknown) => void,
@@ -198,7 +197,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       description: 'An API key: the admin key, or a phone key (sms_...) from POST /api/keys',
     })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return documentCommonResponses(SwaggerModule.createDocument(app, config));
 }
 
 export const bootstrapLogger = new Logger('Bootstrap');

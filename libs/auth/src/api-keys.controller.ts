@@ -18,7 +18,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ErrorBody } from '@app/common';
+import { ApiUuidParam, ErrorBody } from '@app/common';
 import { ApiKeysService } from './api-keys.service.js';
 import { AdminOnly } from './auth.decorators.js';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
@@ -49,6 +49,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiUuidParam('id')
   @ApiOperation({
     summary: 'Revoke a key',
     description: 'Effective within 5 seconds on every instance. Revoking twice is harmless.',

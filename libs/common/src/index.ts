@@ -15,3 +15,4 @@ export * from './http/security-headers.js';
 export * from './validation/compiled-validator.js';
 export * from './http/strict-json.js';
 export * from './http/server-timeouts.js';
+export * from './openapi/schema-limits.js';

@@ -4,14 +4,13 @@ import {
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
 import { ActsFor, CurrentPrincipal, type Principal } from '@app/auth';
-import { ErrorBody } from '@app/common';
+import { ApiPartyParam, ErrorBody } from '@app/common';
 import { AuthorizationHeader } from './authorization-header.decorator.js';
 import { LiveService } from './live.service.js';
 
@@ -30,10 +29,11 @@ export class LiveEventsController {
       '`EventSource` cannot send the Authorization header: read the stream with `fetch()` instead.',
     ].join('\n\n'),
   })
-  @ApiParam({ name: 'phone', example: '+12025550143' })
+  @ApiPartyParam('phone', '+12025550143')
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
+    schema: { type: 'string', maxLength: 32 },
     description: 'The id of the last event received, to resume after it',
   })
   @ApiProduces('text/event-stream')

@@ -3,12 +3,11 @@ import {
   ApiBadRequestResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ActingParty, ActsFor } from '@app/auth';
-import { ErrorBody, type PartyClassification } from '@app/common';
+import { ApiPartyParam, ErrorBody, type PartyClassification } from '@app/common';
 import {
   ConversationsPageDto,
   ConversationsQueryDto,
@@ -27,7 +26,7 @@ export class ConversationsController {
   @Get()
   @ActsFor({ param: 'phone' })
   @ApiOperation({ summary: "A number's threads, most recent activity first (cursor-paged)" })
-  @ApiParam({ name: 'phone', example: '+12025550143' })
+  @ApiPartyParam('phone', '+12025550143')
   @ApiOkResponse({ type: ConversationsPageDto })
   listConversations(
     @Param('phone') phone: string,
@@ -42,8 +41,8 @@ export class ConversationsController {
   @ApiOperation({
     summary: 'One two-party thread: newest page first, oldest first within a page',
   })
-  @ApiParam({ name: 'phone', example: '+12025550143' })
-  @ApiParam({ name: 'counterpart', example: '+12025550178' })
+  @ApiPartyParam('phone', '+12025550143')
+  @ApiPartyParam('counterpart', '+12025550178')
   @ApiOkResponse({ type: ThreadPageDto })
   getThread(
     @Param('phone') phone: string,

@@ -18,7 +18,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, PerObjectAccess, type Principal } from '@app/auth';
-import { ErrorBody } from '@app/common';
+import { ApiUuidParam, ErrorBody } from '@app/common';
 import { ImportRequestDto, ImportResponseDto } from './dto/import.dto.js';
 import { MessageDto } from './dto/message.dto.js';
 import { ConversationsService } from './conversations.service.js';
@@ -57,6 +57,7 @@ export class MessageRecordsController {
 
   @Get(':uuid')
   @PerObjectAccess()
+  @ApiUuidParam('uuid')
   @ApiOperation({ summary: 'One message with its whole record' })
   @ApiOkResponse({ type: MessageDto })
   @ApiNotFoundResponse({ type: ErrorBody, description: 'No such message, or not one of yours' })

@@ -17,14 +17,13 @@ import {
   ApiOkResponse,
   ApiCreatedResponse,
   ApiOperation,
-  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { ActingParty, ActsFor } from '@app/auth';
-import { ErrorBody, type PartyClassification } from '@app/common';
+import { ApiPartyParam, ErrorBody, type PartyClassification } from '@app/common';
 import { ConversationDto, ConversationQueryDto, SmsAcceptedDto } from './dto/conversation.dto.js';
 import { SmsEventDto } from './dto/sms-event.dto.js';
 import { ConversationsService } from './conversations.service.js';
@@ -104,7 +103,7 @@ export class MessagesController {
     description:
       'Returns the newest `limit` messages, oldest first. An unknown number gets an empty list.',
   })
-  @ApiParam({ name: 'phone_number', example: '+12025550143' })
+  @ApiPartyParam('phone_number', '+12025550143')
   @ApiOkResponse({ type: ConversationDto })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a phone number, or a bad limit' })
   @ApiServiceUnavailableResponse({ type: ErrorBody })

@@ -7,7 +7,15 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { HasCodePointLength, IsStorableText } from '@app/common';
+import { ApiProperty } from '@nestjs/swagger';
+import {
+  ApiDateTime,
+  ApiParties,
+  ApiText,
+  ApiUuid,
+  HasCodePointLength,
+  IsStorableText,
+} from '@app/common';
 import type { ApiKey } from '../api-key.entity.js';
 
 export const MAX_LABEL_LENGTH = 100;
@@ -24,6 +32,7 @@ export class CreateApiKeyDto {
   @IsStorableText()
   @HasCodePointLength(1, MAX_LABEL_LENGTH)
   @Matches(/\S/, { message: 'label must not be blank' })
+  @ApiText(MAX_LABEL_LENGTH)
   label: string;
 
   /**
@@ -36,22 +45,29 @@ export class CreateApiKeyDto {
   @ArrayMaxSize(MAX_PHONES_PER_KEY)
   @IsString({ each: true })
   @MaxLength(MAX_PHONE_INPUT_LENGTH, { each: true })
+  @ApiParties(MAX_PHONES_PER_KEY)
   phones: string[];
 }
 
 /** A key as the key list shows it: never the secret. */
 export class ApiKeyDto {
   /** @example "0b7d6f0e-3c2a-4f57-9a3e-2f1d9c8b7a65" */
+  @ApiUuid()
   id: string;
   /** @example "Front desk phone" */
+  @ApiText(MAX_LABEL_LENGTH)
   label: string;
   /** The first characters of the secret, to recognise it. @example "sms_Xq3v9L" */
+  @ApiProperty({ maxLength: 16 })
   keyPrefix: string;
   /** @example ["+12025550143"] */
+  @ApiParties(MAX_PHONES_PER_KEY)
   phones: string[];
   /** ISO 8601. @example "2025-11-25T12:00:00.000Z" */
+  @ApiDateTime()
   createdAt: string;
   /** ISO 8601; null while the key is active. @example null */
+  @ApiDateTime(true)
   revokedAt: string | null;
 }
 
@@ -63,17 +79,22 @@ export class ApiKeyListDto {
 /** The answer to creating a key: the only time its secret is shown. */
 export class CreatedApiKeyDto {
   /** @example "0b7d6f0e-3c2a-4f57-9a3e-2f1d9c8b7a65" */
+  @ApiUuid()
   id: string;
   /**
    * The secret, for `Authorization: Bearer <key>`. Shown only in this answer; store it now.
    * @example "sms_Xq3v9LcT0mJ8w2bY5kRz1aN7dHf4uGp6sEo3iVl9QxC"
    */
+  @ApiProperty({ minLength: 47, maxLength: 47, pattern: '^sms_[A-Za-z0-9_-]{43}$' })
   key: string;
   /** @example "Front desk phone" */
+  @ApiText(MAX_LABEL_LENGTH)
   label: string;
   /** Normalized to E.164. @example ["+12025550143"] */
+  @ApiParties(MAX_PHONES_PER_KEY)
   phones: string[];
   /** ISO 8601. @example "2025-11-25T12:00:00.000Z" */
+  @ApiDateTime()
   createdAt: string;
 }
 

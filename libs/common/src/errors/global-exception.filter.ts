@@ -11,7 +11,12 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiException } from './api.exception.js';
 import { isDatabaseUnavailable, isQueryCanceled, isUniqueViolation } from './database-errors.js';
-import type { ErrorBody } from './error-body.dto.js';
+import {
+  type ErrorBody,
+  MAX_ERROR_DETAILS,
+  MAX_ERROR_FIELD_LENGTH,
+  MAX_ERROR_TEXT_LENGTH,
+} from './error-body.dto.js';
 
 /** Seconds a client should wait before retrying when the database is away. */
 const RETRY_AFTER_SECONDS = 5;
@@ -112,6 +117,7 @@ function requestIdOf(request: PlatformRequest | undefined): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** The common error body, held to the bounds the OpenAPI document states (error-body.dto.ts). */
 export function errorBody(
   statusCode: number,
   message: string,
@@ -120,9 +126,23 @@ export function errorBody(
   return {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',
-    message,
-    ...(details && details.length > 0 ? { details } : {}),
+    message: clip(message, MAX_ERROR_TEXT_LENGTH),
+    ...(details && details.length > 0
+      ? {
+          details: details.slice(0, MAX_ERROR_DETAILS).map(({ field, problem }) => ({
+            field: clip(field, MAX_ERROR_FIELD_LENGTH),
+            problem: clip(problem, MAX_ERROR_TEXT_LENGTH),
+          })),
+        }
+      : {}),
   };
+}
+
+/** At most `max` code points, the unit JSON Schema's maxLength counts. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const codePoints = [...text];
+  return codePoints.length <= max ? text : `${codePoints.slice(0, max - 1).join('')}…`;
 }
 
 function fromHttpException(exception: HttpException): ErrorBody {

@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiCursor, ApiInteger, ApiMaxItems, ApiParty, ApiText } from '@app/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { MessageDirection } from '../messages.types.js';
@@ -15,6 +17,7 @@ export class ConversationQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_CONVERSATION_LIMIT)
+  @ApiInteger(1, MAX_CONVERSATION_LIMIT)
   limit?: number = DEFAULT_CONVERSATION_LIMIT;
 
   /** The `nextCursor` of a previous answer: the messages before it come next. */
@@ -27,8 +30,10 @@ export class ConversationQueryDto {
 /** One message as seen from the requested number. */
 export class ConversationMessageDto {
   /** The other party. @example "+12025550178" */
+  @ApiParty()
   phone_number: string;
   /** @example "Running 10 minutes late, see you at 7" */
+  @ApiText()
   message_text: string;
   /** Unix seconds: the send time when known, else the receipt time. @example 1764072000 */
   timestamp: number;
@@ -37,13 +42,16 @@ export class ConversationMessageDto {
 }
 
 export class ConversationDto {
-  /** Oldest first. */
+  /** Oldest first; at most `limit` (1000). */
+  @ApiMaxItems(MAX_CONVERSATION_LIMIT)
   messages: ConversationMessageDto[];
   /** Present when older messages exist: pass it as `before` to get them. */
+  @ApiCursor()
   nextCursor?: string;
 }
 
 export class SmsAcceptedDto {
   /** @example "SMS sent successfully" */
+  @ApiProperty({ enum: ['SMS sent successfully', 'SMS received successfully'] })
   message: string;
 }

@@ -1,3 +1,4 @@
+import { ApiCursor, ApiInteger, ApiMaxItems, ApiParty, ApiText, ApiUuid } from '@app/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_UNIX_SECONDS } from '@app/common';
@@ -17,6 +18,7 @@ export class ConversationsQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_THREADS_LIMIT)
+  @ApiInteger(1, MAX_THREADS_LIMIT)
   limit?: number = DEFAULT_THREADS_LIMIT;
 
   /** The `nextCursor` of the previous page. */
@@ -33,6 +35,7 @@ export class ThreadQueryDto {
   @IsInt()
   @Min(1)
   @Max(MAX_THREAD_LIMIT)
+  @ApiInteger(1, MAX_THREAD_LIMIT)
   limit?: number = DEFAULT_THREAD_LIMIT;
 
   /** The `nextCursor` of the previous page: older messages come next. */
@@ -47,6 +50,7 @@ export class ThreadQueryDto {
   @IsInt()
   @Min(0)
   @Max(MAX_UNIX_SECONDS)
+  @ApiInteger(0, MAX_UNIX_SECONDS)
   since?: number;
 
   /** Only messages at or before this time (unix seconds). @example 1764100000 */
@@ -55,14 +59,17 @@ export class ThreadQueryDto {
   @IsInt()
   @Min(0)
   @Max(MAX_UNIX_SECONDS)
+  @ApiInteger(0, MAX_UNIX_SECONDS)
   until?: number;
 }
 
 /** The newest message of a thread. */
 export class LastMessageDto {
   /** @example "5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40" */
+  @ApiUuid()
   uuid: string;
   /** @example "See you at 7" */
+  @ApiText()
   text: string;
   /** Unix seconds. @example 1764072000 */
   timestamp: number;
@@ -74,6 +81,7 @@ export class LastMessageDto {
 
 export class ConversationSummaryDto {
   /** The other party. @example "+12025550178" */
+  @ApiParty()
   counterpart: string;
   lastMessage: LastMessageDto;
   /** Messages in this thread. @example 42 */
@@ -82,15 +90,19 @@ export class ConversationSummaryDto {
 
 export class ConversationsPageDto {
   /** Newest activity first. */
+  @ApiMaxItems(MAX_THREADS_LIMIT)
   conversations: ConversationSummaryDto[];
   /** Pass as `before` for the next page; null on the last page. */
+  @ApiCursor(true)
   nextCursor: string | null;
 }
 
 export class ThreadPageDto {
   /** Oldest first within the page; pages go from newest to oldest. */
+  @ApiMaxItems(MAX_THREAD_LIMIT)
   messages: ThreadMessageDto[];
   /** Pass as `before` for the older page; null when there is none. */
+  @ApiCursor(true)
   nextCursor: string | null;
 }
 

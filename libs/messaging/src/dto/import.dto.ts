@@ -1,5 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn } from 'class-validator';
-import type { ErrorDetail } from '@app/common';
+import { ApiMaxItems, ApiUuid, type ErrorDetail, MAX_ERROR_DETAILS } from '@app/common';
 import type { SmsEventKind } from '../messages.types.js';
 import { SmsEventDto } from './sms-event.dto.js';
 
@@ -20,6 +20,7 @@ export class ImportRequestDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_IMPORT_EVENTS)
+  @ApiMaxItems(MAX_IMPORT_EVENTS)
   events: ImportEventDto[];
 }
 
@@ -30,15 +31,18 @@ export class ImportResultDto {
   /** Position of the event in the request. @example 0 */
   index: number;
   /** The event's uuid, when it had a valid one. @example "5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40" */
+  @ApiUuid()
   uuid?: string;
   /** What happened to the event, as the single endpoints would have answered (201 created/merged, 200 replayed, 409 conflict, 400 invalid, 403 forbidden). @example "created" */
   outcome: ImportOutcome;
   /** Why the event was not stored, for conflict, invalid and forbidden. */
+  @ApiMaxItems(MAX_ERROR_DETAILS)
   details?: ErrorDetail[];
 }
 
 export class ImportResponseDto {
   /** One result per event, in request order. */
+  @ApiMaxItems(MAX_IMPORT_EVENTS)
   results: ImportResultDto[];
   /** How many events had each outcome. @example {"created": 998, "conflict": 1, "invalid": 1} */
   counts: Partial<Record<ImportOutcome, number>>;

@@ -1,3 +1,4 @@
+import { ApiDateTime, ApiParty, ApiText, ApiUuid } from '@app/common';
 import { messageStatus } from '../message.entity.js';
 import type {
   MessageDirection,
@@ -10,12 +11,16 @@ import type { SmsEncoding } from '@app/common';
 /** A message in a thread, seen from one party. */
 export class ThreadMessageDto {
   /** @example "5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40" */
+  @ApiUuid()
   uuid: string;
   /** @example "+12025550143" */
+  @ApiParty()
   senderPhone: string;
   /** @example "+12025550178" */
+  @ApiParty()
   receiverPhone: string;
   /** @example "Running 10 minutes late, see you at 7" */
+  @ApiText()
   text: string;
   /** Seen from the number in the path. @example "sent" */
   direction: MessageDirection;
@@ -36,12 +41,16 @@ export class ThreadMessageDto {
 /** One message with its whole record. */
 export class MessageDto {
   /** @example "5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40" */
+  @ApiUuid()
   uuid: string;
   /** @example "+12025550143" */
+  @ApiParty()
   senderPhone: string;
   /** @example "+12025550178" */
+  @ApiParty()
   receiverPhone: string;
   /** @example "Running 10 minutes late, see you at 7" */
+  @ApiText()
   text: string;
   /** @example "delivered" */
   status: MessageStatus;
@@ -56,8 +65,10 @@ export class MessageDto {
   /** @example 1 */
   segments: number;
   /** When the server first stored it (ISO 8601). @example "2025-11-25T12:00:00.123Z" */
+  @ApiDateTime()
   createdAt: string;
   /** When the server last changed it (ISO 8601). @example "2025-11-25T12:00:04.456Z" */
+  @ApiDateTime()
   updatedAt: string;
 }
 

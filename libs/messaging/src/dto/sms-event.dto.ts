@@ -1,5 +1,13 @@
 import { IsDefined, IsInt, IsString, IsUUID, MaxLength } from 'class-validator';
-import { HasCodePointLength, IsStorableText, IsUnixSeconds } from '@app/common';
+import {
+  ApiInteger,
+  ApiText,
+  ApiUuid,
+  HasCodePointLength,
+  IsStorableText,
+  IsUnixSeconds,
+  MAX_UNIX_SECONDS,
+} from '@app/common';
 
 export const MAX_MESSAGE_LENGTH = 1600;
 const MAX_ADDRESS_INPUT_LENGTH = 32;
@@ -35,6 +43,7 @@ export class SmsEventDto {
   @IsString()
   @IsStorableText()
   @HasCodePointLength(1, MAX_MESSAGE_LENGTH)
+  @ApiText(MAX_MESSAGE_LENGTH)
   messageText: string;
 
   /**
@@ -44,6 +53,7 @@ export class SmsEventDto {
   @IsDefined()
   @IsInt({ message: 'timestamp must be a whole number of unix seconds' })
   @IsUnixSeconds()
+  @ApiInteger(0, MAX_UNIX_SECONDS)
   timestamp: number;
 
   /**
@@ -52,5 +62,6 @@ export class SmsEventDto {
    */
   @IsDefined()
   @IsUUID('all')
+  @ApiUuid()
   uuid: string;
 }
