@@ -221,6 +221,13 @@ describe.each(['express', 'fastify'])('Hostile input on %s (e2e)', (platform) =>
     });
   });
 
+  describe('overlong path parameters', () => {
+    it('answers a 2,000-character number in the path with 400 in the common shape', async () => {
+      await refused(await get(`/api/get-conversation/${'1'.repeat(2_000)}`), 400);
+      await refused(await get(`/api/messages/${'a'.repeat(2_000)}`), 400);
+    });
+  });
+
   describe('caching', () => {
     it('marks answers with secrets or message texts no-store', async () => {
       const key = await post(

@@ -9,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { documentCommonResponses } from './openapi/common-responses.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
 import {
@@ -16,6 +17,7 @@ import {
   CONNECTIONS_CHECKING_INTERVAL_MS,
   configureHttpPipeline,
   decodeJsonBody,
+  errorBody,
   securityHeaders,
 } from '@app/common';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
@@ -98,6 +100,20 @@ async function createFastifyApp(
     // adding a middleware then fails at start-up, not silently.
     skipMiddie: true,
     http: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    // Fastify's router refuses a malformed URL or an overlong path parameter
+    // before Nest sees the request; answer those in the one error shape too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(400).send({
+        ...errorBody(400, tooLong ? 'A path parameter is far too long' : 'The URL is malformed', [
+          {
+            field: 'path',
+            problem: tooLong ? 'has a parameter over 100 characters' : 'is malformed',
+          },
+        ]),
+        requestId: request.id,
+      });
+    },
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     // Fastify's request ids become the X-Request-Id ones (it copies its own over them).
     genReqId: assignedRequestId,

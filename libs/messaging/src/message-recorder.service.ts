@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { isUUID, validate } from 'class-validator';
 import { canActFor, type Principal } from '@app/auth';
 import {
   analyzeSms,
@@ -149,7 +149,9 @@ export class MessageRecorder {
         stopAtFirstError: true,
       });
       if (errors.length > 0) {
-        const uuid = typeof dto.uuid === 'string' ? dto.uuid.toLowerCase() : undefined;
+        // Only a valid uuid is echoed, as the answer's schema says (format uuid).
+        const uuid =
+          typeof dto.uuid === 'string' && isUUID(dto.uuid) ? dto.uuid.toLowerCase() : undefined;
         return { outcome: 'invalid', uuid, details: toErrorDetails(errors) };
       }
     }

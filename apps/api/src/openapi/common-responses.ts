@@ -35,7 +35,7 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
  * What every route can answer, written into the document once here rather
  * than repeated on every handler: a request the platform cannot read (400)
  * and an unexpected failure (500, the exception filter's error id) on every
- * operation; on every operation that needs a key, the rate-limit headers on
+ * operation; a body too large (413) or not JSON (415) where there is a body; on every operation that needs a key, the rate-limit headers on
  * its answers (required on success; on an error only once the key was
  * known, so not required) and Retry-After on 429 and 503.
  */
@@ -59,6 +59,10 @@ function documentOperation(operation: OperationObject): void {
   responses['500'] ??= errorResponse(
     'An unexpected failure; the body names an error id the logs repeat, nothing else',
   );
+  if (operation.requestBody) {
+    responses['413'] ??= errorResponse('The body is larger than this route accepts');
+    responses['415'] ??= errorResponse('The body is not JSON (Content-Type: application/json)');
+  }
   const needsKey = (operation.security ?? []).length > 0;
   for (const [status, response] of Object.entries(responses)) {
     const code = Number(status);
