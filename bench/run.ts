@@ -554,6 +554,7 @@ async function main(): Promise<void> {
         DATABASE_URL: databaseUrl,
         DB_POOL_SIZE: String(options.poolSize),
         ADMIN_API_KEY: adminKey,
+        SECRETS_KEY: randomBytes(32).toString('base64'),
         SWAGGER_ENABLED: 'false',
         ...limitsEnv,
         ...options.appEnv,

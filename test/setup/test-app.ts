@@ -22,6 +22,9 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
   const database = env.DATABASE_URL ? undefined : await createTestDatabase();
   const databaseUrl = env.DATABASE_URL ?? database!.url;
   const adminKey = env.ADMIN_API_KEY ?? generateApiKeySecret();
+  // @nestjs/config copies the validated variables into process.env; without this, one
+  // app's settings (TRUST_PROXY, PUBLIC_BASE_URL, ...) would reach every later app.
+  const processEnv = { ...process.env };
   const app = await createApp({
     env: {
       NODE_ENV: 'test',
@@ -34,7 +37,14 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     },
     logger: false,
   });
-  await app.listen(0, '127.0.0.1');
+  try {
+    await app.listen(0, '127.0.0.1');
+  } finally {
+    for (const name of Object.keys(process.env)) {
+      if (!(name in processEnv)) delete process.env[name];
+    }
+    Object.assign(process.env, processEnv);
+  }
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,

@@ -4,6 +4,7 @@ import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from '@app/auth';
 import { PhoneNumbersModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
+import { GatewaysModule } from '@app/gateways';
 import { LiveModule, WebPageModule } from '@app/live';
 import { MessagingModule } from '@app/messaging';
 import { ObservabilityModule } from '@app/observability';
@@ -29,6 +30,7 @@ export class AppModule {
         DatabaseModule,
         AuthModule,
         MessagingModule,
+        GatewaysModule,
         LiveModule,
         ObservabilityModule,
         // The conversations page (apps/web), built next to the API by `npm run build`.

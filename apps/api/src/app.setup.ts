@@ -20,10 +20,11 @@ import {
   errorBody,
   securityHeaders,
 } from '@app/common';
+import { GATEWAY_WEBHOOK_ROUTE } from '@app/gateways';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
 import { assignedRequestId, configureObservability } from '@app/observability';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import type { EnvironmentVariables } from './config/environment.js';
+import { type EnvironmentVariables, trustProxySetting } from './config/environment.js';
 
 /** The contract caps a request body at 64 KB; the bulk import alone takes up to 8 MB. */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
@@ -44,6 +45,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<INestAp
   const platform = (options.env?.HTTP_ADAPTER ??
     process.env.HTTP_ADAPTER ??
     'express') as HttpPlatform;
+  // Both platforms take it when they are built, before the configuration module has run
+  // (which validates it all the same).
+  const trustProxy = trustProxySetting(options.env?.TRUST_PROXY ?? process.env.TRUST_PROXY);
   // logger: false (the tests) silences the request logs too.
   const module = AppModule.register(
     options.logger === false
@@ -57,8 +61,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<INestAp
   };
   const app =
     platform === 'fastify'
-      ? await createFastifyApp(module, nestOptions)
-      : await createExpressApp(module, nestOptions);
+      ? await createFastifyApp(module, nestOptions, trustProxy)
+      : await createExpressApp(module, nestOptions, trustProxy);
   configureApp(app);
   return app;
 }
@@ -66,9 +70,10 @@ export async function createApp(options: CreateAppOptions = {}): Promise<INestAp
 async function createExpressApp(
   module: DynamicModule,
   nestOptions: NestApplicationOptions,
+  trustProxy: boolean | number | string,
 ): Promise<INestApplication> {
   // Each platform is loaded only when chosen: the other would cost ~10 MB of memory for nothing.
-  const [{ PrototypedExpressAdapter }, { json }] = await Promise.all([
+  const [{ PrototypedExpressAdapter }, { json, raw }] = await Promise.all([
     import('./platform/express-server.js'),
     import('express'),
   ]);
@@ -81,6 +86,10 @@ async function createExpressApp(
   // whose answers change constantly; x-powered-by only helps attackers.
   app.set('etag', false);
   app.disable('x-powered-by');
+  // req.ip, req.protocol and req.host believe X-Forwarded-* only from these proxies.
+  app.set('trust proxy', trustProxy);
+  // Webhooks keep their exact bytes, whatever the media type: their signatures cover them.
+  app.use(GATEWAY_WEBHOOK_ROUTE, raw({ type: () => true, limit: JSON_BODY_LIMIT_BYTES }));
   // Registered first: a body parsed here is skipped by the global parser below.
   // body-parser decodes leniently; the bytes are checked first (decodeJsonBody).
   const verify = (_request: unknown, _response: unknown, body: Buffer) => void decodeJsonBody(body);
@@ -92,6 +101,7 @@ async function createExpressApp(
 async function createFastifyApp(
   module: DynamicModule,
   nestOptions: NestApplicationOptions,
+  trustProxy: boolean | number | string,
 ): Promise<INestApplication> {
   const { FastifyAdapter } = await import('@nestjs/platform-fastify');
   const adapter = new FastifyAdapter({
@@ -99,6 +109,9 @@ async function createFastifyApp(
     // on the Node server), so @fastify/middie's per-request hook is left out;
     // adding a middleware then fails at start-up, not silently.
     skipMiddie: true,
+    // request.ip, .protocol and .host believe X-Forwarded-* only from these proxies.
+    // Fastify takes a hop count too; the adapter's option type leaves numbers out.
+    trustProxy: trustProxy as boolean | string,
     http: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
     // Fastify's router refuses a malformed URL or an overlong path parameter
     // before Nest sees the request; answer those in the one error shape too.
@@ -136,6 +149,11 @@ async function createFastifyApp(
     'application/json',
     { bodyLimit: JSON_BODY_LIMIT_BYTES },
     (request, body: Buffer, done) => {
+      // Webhooks keep their exact bytes: their signatures cover them.
+      if (isWebhook(request)) {
+        done(null, body);
+        return;
+      }
       let text: string;
       try {
         text = decodeJsonBody(body);
@@ -146,7 +164,17 @@ async function createFastifyApp(
       parseJson(request, text, done);
     },
   );
+  // Twilio posts forms; only the webhook reads them (elsewhere the JSON-only guard answers 415).
+  app.useBodyParser(
+    'application/x-www-form-urlencoded',
+    { bodyLimit: JSON_BODY_LIMIT_BYTES },
+    (_request, body: Buffer, done) => done(null, body),
+  );
   return app;
+}
+
+function isWebhook(request: unknown): boolean {
+  return (request as FastifyRequest).routeOptions?.url === GATEWAY_WEBHOOK_ROUTE;
 }
 
 /** Everything that does not depend on the HTTP platform. */

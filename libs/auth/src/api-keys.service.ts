@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, type Repository } from 'typeorm';
-import { ApiException, type ErrorDetail, type MaybePromise, PhoneNumbers } from '@app/common';
+import { ApiException, type MaybePromise, PhoneNumbers } from '@app/common';
 import {
   generateApiKeySecret,
   hashApiKey,
@@ -56,7 +56,7 @@ export class ApiKeysService {
 
   /** Issues a key; the answer is the only place its secret ever appears. */
   async create(input: NewApiKey): Promise<CreatedApiKeyDto> {
-    const phones = this.normalizePhones(input.phones);
+    const phones = this.phones.requireNumbers(input.phones, 'phones');
     const secret = generateApiKeySecret();
     const key = await this.keys.save(
       this.keys.create({
@@ -125,19 +125,5 @@ export class ApiKeysService {
     }
     this.cache.set(secret, { principal, expiresAt: Date.now() + KEY_CACHE_TTL_MS });
     return principal;
-  }
-
-  /** E.164, deduplicated, in the given order; 400 naming each bad entry. */
-  private normalizePhones(inputs: readonly string[]): string[] {
-    const problems: ErrorDetail[] = [];
-    const phones = new Set<string>();
-    inputs.forEach((input, index) => {
-      const parsed = this.phones.parse(input, ['phone']);
-      if ('problem' in parsed)
-        problems.push({ field: `phones[${index}]`, problem: parsed.problem });
-      else phones.add(parsed.value);
-    });
-    if (problems.length > 0) throw ApiException.invalid(problems);
-    return [...phones];
   }
 }

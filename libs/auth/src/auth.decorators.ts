@@ -17,6 +17,11 @@ export type PhoneSource = { body: string } | { param: string };
 export type AuthRule =
   /** No key needed: health checks. */
   | { kind: 'public' }
+  /**
+   * No API key: the handler authenticates each request by the sender's own
+   * signature (a gateway's webhook) and counts failures like bad keys.
+   */
+  | { kind: 'signedBySender' }
   /** Only the admin key. */
   | { kind: 'admin' }
   /** The admin key, or a phone key holding the number found at `source`. */
@@ -49,6 +54,9 @@ export function ApiAuthResponses(options: { forbidden?: string } = {}) {
 
 /** No key needed. For health checks and the like; never for personal data. */
 export const Public = () => setRule({ kind: 'public' });
+
+/** No API key: the handler verifies the sender's signature itself (gateway webhooks). */
+export const SignedBySender = () => setRule({ kind: 'signedBySender' });
 
 /** Only the admin key. */
 export const AdminOnly = () =>

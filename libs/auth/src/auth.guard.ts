@@ -76,7 +76,7 @@ export class AuthGuard implements CanActivate {
       // AuthModule refuses to start with such a route; refuse the request if one slips through.
       throw new Error(`${context.getClass().name}.${context.getHandler().name} has no auth rule`);
     }
-    if (rule.kind === 'public') return true;
+    if (rule.kind === 'public' || rule.kind === 'signedBySender') return true;
 
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequest>();
@@ -148,6 +148,7 @@ export class AuthGuard implements CanActivate {
   private authorize(rule: AuthRule, principal: Principal, request: HttpRequest): void {
     switch (rule.kind) {
       case 'public':
+      case 'signedBySender':
       case 'perObject':
         return;
       case 'admin':
@@ -202,7 +203,7 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-/** The address failed authentications are counted for. */
-function clientOf(request: HttpRequest): string {
+/** The address failed authentications are counted for (the client's, behind a TRUST_PROXY). */
+export function clientOf(request: { ip?: string }): string {
   return normalizeIp(request.ip ?? 'unknown');
 }

@@ -41,6 +41,6 @@ import { RouteRules } from './route-rules.js';
     RouteRules,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [ApiKeysModule, RouteRules, RateLimitStorage, AdminKey],
+  exports: [ApiKeysModule, RouteRules, RateLimitStorage, AdminKey, AuthFailureLimiter],
 })
 export class AuthModule {}

@@ -9,3 +9,5 @@ export * from './admin-key.js';
 export * from './route-rules.js';
 export * from './dto/api-key.dto.js';
 export * from './acting-party.decorator.js';
+export { clientOf } from './auth.guard.js';
+export * from './auth-failure-limiter.js';

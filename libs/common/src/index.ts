@@ -16,3 +16,4 @@ export * from './validation/compiled-validator.js';
 export * from './http/strict-json.js';
 export * from './http/server-timeouts.js';
 export * from './openapi/schema-limits.js';
+export * from './http/raw-body.js';

@@ -5,6 +5,7 @@ import { CreateApiKeys1764075000000 } from './migrations/1764075000000-CreateApi
 import { IndexMessageChanges1764076000000 } from './migrations/1764076000000-IndexMessageChanges.js';
 import { RecordGeneratedColumns1764077000000 } from './migrations/1764077000000-RecordGeneratedColumns.js';
 import { DropSummaryForeignKey1764078000000 } from './migrations/1764078000000-DropSummaryForeignKey.js';
+import { CreateGateways1764079000000 } from './migrations/1764079000000-CreateGateways.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   IndexMessageChanges1764076000000,
   RecordGeneratedColumns1764077000000,
   DropSummaryForeignKey1764078000000,
+  CreateGateways1764079000000,
 ];
 
 export interface DatabaseConnectionSettings {

@@ -65,10 +65,11 @@ export class MessageRecorder {
     kind: SmsEventKind,
     dto: SmsEventDto,
     reporter?: PartyClassification,
+    options: RecordOptions = {},
   ): Promise<RecordOutcome> {
     const event = this.toEvent(kind, dto, reporter);
     const [result] = await this.repository.recordEvents([event]);
-    const outcome = this.classify(event, result);
+    const outcome = this.classify(event, result, options);
     if (outcome instanceof ApiException) throw outcome;
     return outcome;
   }
@@ -114,10 +115,14 @@ export class MessageRecorder {
   }
 
   /** The outcome of one stored event, published to observers; a conflict comes back as its error. */
-  private classify(event: SmsEvent, result: StoreResult): RecordOutcome | ApiException {
+  private classify(
+    event: SmsEvent,
+    result: StoreResult,
+    options: RecordOptions = {},
+  ): RecordOutcome | ApiException {
     const outcome =
       result.outcome === 'unchanged'
-        ? (conflictFor(event, result.stored) ?? 'replayed')
+        ? (conflictFor(event, result.stored, options) ?? 'replayed')
         : result.outcome;
     this.events.publish({
       kind: event.kind,
@@ -212,10 +217,20 @@ export class MessageRecorder {
   }
 }
 
+export interface RecordOptions {
+  /**
+   * The timestamp is when the event reached us, not the phone's own (a Twilio
+   * webhook has none): a retry arrives later with the same message, so a
+   * different time does not make it a conflict.
+   */
+  timeIsArrival?: boolean;
+}
+
 /** Why a stored message refuses this event; undefined when the event is a replay. */
 export function conflictFor(
   event: SmsEvent,
   stored: StoredMessageEvents,
+  options: RecordOptions = {},
 ): ApiException | undefined {
   const mismatched = (['senderPhone', 'receiverPhone', 'text'] as const).filter(
     (field) => stored[field] !== event[field],
@@ -232,7 +247,7 @@ export function conflictFor(
     );
   }
   const storedTime = stored[EVENT_COLUMN[event.kind]];
-  if (storedTime !== null && storedTime !== event.timestamp) {
+  if (storedTime !== null && storedTime !== event.timestamp && !options.timeIsArrival) {
     return ApiException.field(
       HttpStatus.CONFLICT,
       'timestamp',

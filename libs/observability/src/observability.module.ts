@@ -5,6 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { LevelWithSilent } from 'pino';
+import { GatewaysModule } from '@app/gateways';
 import { MessagingModule } from '@app/messaging';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
@@ -45,6 +46,7 @@ class StartupLogger {
     }),
     TerminusModule.forRoot({ errorLogStyle: 'json' }),
     MessagingModule,
+    GatewaysModule,
   ],
   controllers: [HealthController, MetricsController],
   providers: [

@@ -84,6 +84,7 @@ export async function startAppProcess(
     HOST: '127.0.0.1',
     PORT: String(port),
     ADMIN_API_KEY: randomBytes(24).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     // Load tests, not rate-limit tests.
     THROTTLE_LIMIT: '100000000',
     AUTH_FAILURE_LIMIT: '100000000',

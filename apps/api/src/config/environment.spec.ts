@@ -1,5 +1,7 @@
 import { validateEnvironment } from './environment.js';
 
+const SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
+
 describe('validateEnvironment', () => {
   it('fills in the defaults and converts types', () => {
     const env = validateEnvironment({ PORT: '8080' });
@@ -15,13 +17,17 @@ describe('validateEnvironment', () => {
 
   it('turns Swagger off by default in production only', () => {
     expect(
-      validateEnvironment({ NODE_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(40) })
-        .SWAGGER_ENABLED,
+      validateEnvironment({
+        NODE_ENV: 'production',
+        ADMIN_API_KEY: 'x'.repeat(40),
+        SECRETS_KEY: SECRETS_KEY,
+      }).SWAGGER_ENABLED,
     ).toBe(false);
     expect(
       validateEnvironment({
         NODE_ENV: 'production',
         ADMIN_API_KEY: 'x'.repeat(40),
+        SECRETS_KEY: SECRETS_KEY,
         SWAGGER_ENABLED: 'true',
       }).SWAGGER_ENABLED,
     ).toBe(true);

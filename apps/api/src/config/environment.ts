@@ -7,6 +7,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   validateSync,
 } from 'class-validator';
@@ -26,6 +27,11 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }):
   const raw = obj[key];
   return raw === 'true' || raw === true ? true : raw === 'false' || raw === false ? false : raw;
 };
+
+/** A secrets key: 64 hex digits, or base64 (standard or url-safe) of 32 bytes. */
+const SECRETS_KEY = '(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)';
+const secretsKeyMessage = (name: string) =>
+  `${name} must be 32 bytes as base64 (openssl rand -base64 32) or 64 hex digits`;
 
 /**
  * Every environment variable the app reads. `.env.example`, the README's
@@ -159,6 +165,48 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   DB_CONNECT_TIMEOUT_MS: number = 30_000;
+
+  /**
+   * Seals gateway signing secrets (AES-256-GCM): 32 bytes as base64 or 64 hex digits.
+   * Required in production; in development one is generated and kept in DATA_DIR.
+   */
+  @IsOptional()
+  @Matches(new RegExp(`^${SECRETS_KEY}$`), { message: secretsKeyMessage('SECRETS_KEY') })
+  SECRETS_KEY?: string;
+
+  /** During a rotation: the former SECRETS_KEY values, comma-separated, which still open secrets. */
+  @IsOptional()
+  @Matches(new RegExp(`^${SECRETS_KEY}(,${SECRETS_KEY})*$`), {
+    message: secretsKeyMessage('SECRETS_KEY_PREVIOUS'),
+  })
+  SECRETS_KEY_PREVIOUS?: string;
+
+  /** The URL gateways reach the service at, e.g. https://sms.example.com; unset: each request's own origin. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message: 'PUBLIC_BASE_URL must be an http(s) URL without query, e.g. https://sms.example.com',
+  })
+  @MaxLength(2048)
+  PUBLIC_BASE_URL?: string;
+
+  /**
+   * Which proxies in front of the app to believe about the client (X-Forwarded-For/Proto/Host):
+   * `false` (default), `true` (any), a number of hops, or addresses/CIDRs, comma-separated.
+   */
+  @Matches(/^(true|false|\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, {
+    message:
+      'TRUST_PROXY must be true, false, a number of hops, or comma-separated addresses/CIDRs',
+  })
+  TRUST_PROXY: string = 'false';
+}
+
+/** TRUST_PROXY as both HTTP platforms take it: a boolean, a hop count, or a list of addresses. */
+export function trustProxySetting(value: string | undefined): boolean | number | string {
+  const text = (value ?? 'false').trim();
+  if (text === 'true') return true;
+  if (text === 'false' || text === '') return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text;
 }
 
 /** The names the app reads; documentation and docker-compose.yml are tested against it. */
@@ -189,6 +237,10 @@ export const ENVIRONMENT_VARIABLE_NAMES: readonly string[] = [
   'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   'SHUTDOWN_TIMEOUT_MS',
   'DB_CONNECT_TIMEOUT_MS',
+  'SECRETS_KEY',
+  'SECRETS_KEY_PREVIOUS',
+  'PUBLIC_BASE_URL',
+  'TRUST_PROXY',
 ];
 
 /**
@@ -207,6 +259,9 @@ export function validateEnvironment(config: Record<string, unknown>): Environmen
   }
   if (env.NODE_ENV === 'production' && !env.ADMIN_API_KEY) {
     problems.push('ADMIN_API_KEY must be set in production (at least 32 characters)');
+  }
+  if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
+    problems.push('SECRETS_KEY must be set in production (openssl rand -base64 32)');
   }
   if (env.REQUEST_TIMEOUT_MS <= env.DB_STATEMENT_TIMEOUT_MS) {
     // Otherwise a request could time out while its statement still commits.

@@ -10,6 +10,8 @@ export class ApiException extends HttpException {
     status: HttpStatus,
     message: string,
     readonly details?: ErrorDetail[],
+    /** Sent with the error, e.g. `Retry-After`. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message, status);
   }

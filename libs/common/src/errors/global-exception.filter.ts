@@ -62,7 +62,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiException) {
       return {
         body: errorBody(exception.getStatus(), exception.message, exception.details),
-        headers: {},
+        headers: exception.headers,
       };
     }
     if (exception instanceof HttpException) {

@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ApiException } from '../errors/api.exception.js';
+import { acceptsRawBody } from './raw-body.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -21,6 +22,7 @@ export class JsonContentTypeGuard implements CanActivate {
     if (!METHODS_WITH_BODY.has(request.method ?? '')) return true;
     const contentType = request.headers['content-type'];
     if (typeof contentType === 'string' && JSON_MEDIA_TYPE.test(contentType)) return true;
+    if (acceptsRawBody(context.getHandler())) return true;
     throw ApiException.field(415, 'content-type', 'must be application/json');
   }
 }

@@ -56,6 +56,23 @@ export class PhoneNumbers {
     return parsed.value;
   }
 
+  /**
+   * A list of phone numbers (a key's, a gateway's) as E.164, deduplicated, in
+   * the given order; a 400 naming each bad entry as `field[index]`.
+   */
+  requireNumbers(inputs: readonly string[], field: string): string[] {
+    const problems: Array<{ field: string; problem: string }> = [];
+    const numbers = new Set<string>();
+    inputs.forEach((input, index) => {
+      const parsed = this.parse(input, ['phone']);
+      if ('problem' in parsed)
+        problems.push({ field: `${field}[${index}]`, problem: parsed.problem });
+      else numbers.add(parsed.value);
+    });
+    if (problems.length > 0) throw ApiException.invalid(problems);
+    return [...numbers];
+  }
+
   /** What `input` is, whatever a field accepts; `resolveParty` applies a field's rule to it. */
   classify(input: unknown): PartyClassification {
     // Longer inputs are refused before any work, and never fill the memory.

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { PG_POOL } from '@app/database';
+import { GATEWAY_PROVIDERS, WEBHOOK_RESULTS, WebhookEvents } from '@app/gateways';
 import { MessageEvents, type MessageRecorded, type SmsEventKind } from '@app/messaging';
 import type { FinishedRequest } from '../http/http-traffic.js';
 import { RequestDurationHistogram } from './request-duration.histogram.js';
@@ -19,9 +20,9 @@ export class Metrics implements OnModuleDestroy {
   readonly registry = new Registry();
   private readonly requestDuration: RequestDurationHistogram;
   private readonly messagesRecorded: Counter<'event' | 'outcome'>;
-  private readonly subscription: Subscription;
+  private readonly subscriptions: Subscription[] = [];
 
-  constructor(@Inject(PG_POOL) pool: Pool, events: MessageEvents) {
+  constructor(@Inject(PG_POOL) pool: Pool, events: MessageEvents, webhooks: WebhookEvents) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
@@ -41,8 +42,25 @@ export class Metrics implements OnModuleDestroy {
       for (const outcome of OUTCOMES) this.messagesRecorded.inc({ event, outcome }, 0);
     }
     // Published synchronously on the request path: counting must not throw.
-    this.subscription = events.recorded$.subscribe(({ kind, outcome }) =>
-      this.messagesRecorded.inc({ event: kind, outcome }),
+    this.subscriptions.push(
+      events.recorded$.subscribe(({ kind, outcome }) =>
+        this.messagesRecorded.inc({ event: kind, outcome }),
+      ),
+    );
+
+    const gatewayWebhooks = new Counter({
+      name: 'sms_gateway_webhooks_total',
+      help: 'Gateway webhooks answered, by provider and result (recorded, replayed, ignored, unauthorized, ...)',
+      labelNames: ['provider', 'result'],
+      registers,
+    });
+    for (const provider of GATEWAY_PROVIDERS) {
+      for (const result of WEBHOOK_RESULTS) gatewayWebhooks.inc({ provider, result }, 0);
+    }
+    this.subscriptions.push(
+      webhooks.handled$.subscribe(({ provider, result }) =>
+        gatewayWebhooks.inc({ provider, result }),
+      ),
     );
 
     new Gauge({
@@ -92,6 +110,6 @@ export class Metrics implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.subscription.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 }
