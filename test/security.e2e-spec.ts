@@ -152,7 +152,44 @@ const ROUTES: Record<string, RouteCase> = {
     foreign: 403,
     admin: 204,
   },
+  'POST /api/gateways': {
+    prepare: () => ({
+      method: 'post',
+      path: '/api/gateways',
+      body: {
+        provider: 'textbee',
+        label: 'a phone',
+        phones: [randomPhone()],
+        secret: 'x'.repeat(32),
+      },
+    }),
+    own: 403,
+    foreign: 403,
+    admin: 201,
+  },
+  'GET /api/gateways': {
+    prepare: () => ({ method: 'get', path: '/api/gateways' }),
+    own: 403,
+    foreign: 403,
+    admin: 200,
+  },
+  'DELETE /api/gateways/{id}': {
+    prepare: async ({ testApp }) => {
+      const response = await request(testApp.baseUrl)
+        .post('/api/gateways')
+        .set('Authorization', asAdmin(testApp))
+        .send({ provider: 'textbee', label: 'x', phones: [randomPhone()], secret: 'x'.repeat(32) })
+        .expect(201);
+      return { method: 'delete', path: `/api/gateways/${(response.body as { id: string }).id}` };
+    },
+    own: 403,
+    foreign: 403,
+    admin: 204,
+  },
 };
+
+/** No API key at all: the sender's signature authenticates them (test/gateways.e2e-spec.ts). */
+const SIGNED_BY_SENDER = ['POST /api/gateways/{id}/webhook'];
 
 interface Keys {
   own: IssuedKey;
@@ -303,9 +340,13 @@ describe.each(['express', 'fastify'])('Security on %s (e2e)', (platform) => {
       expect(routes.filter((route) => route.rule === undefined)).toEqual([]);
 
       const guarded = routes
-        .filter((route) => route.rule?.kind !== 'public')
+        .filter((route) => route.rule?.kind !== 'public' && route.rule?.kind !== 'signedBySender')
         .map((route) => openApiKey(route.method, route.path));
       expect(guarded.toSorted()).toEqual(Object.keys(ROUTES).toSorted());
+      const signed = routes
+        .filter((route) => route.rule?.kind === 'signedBySender')
+        .map((route) => openApiKey(route.method, route.path));
+      expect(signed).toEqual(SIGNED_BY_SENDER);
 
       const document = (await request(testApp.baseUrl).get('/api/docs-json').expect(200)).body;
       const documented = Object.entries(
@@ -351,7 +392,13 @@ describe.each(['express', 'fastify'])('Security on %s (e2e)', (platform) => {
         scheme: 'bearer',
       });
       for (const route of testApp.app.get(RouteRules).routes()) {
-        if (route.rule === undefined || route.rule.kind === 'public') continue;
+        if (
+          route.rule === undefined ||
+          route.rule.kind === 'public' ||
+          route.rule.kind === 'signedBySender'
+        ) {
+          continue;
+        }
         const [method, path] = openApiKey(route.method, route.path).split(' ');
         const operation = document.paths[path][method.toLowerCase()];
         const name = `${method} ${path}`;

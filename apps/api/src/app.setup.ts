@@ -20,7 +20,7 @@ import {
   errorBody,
   securityHeaders,
 } from '@app/common';
-import { GATEWAY_WEBHOOK_ROUTE } from '@app/gateways';
+import { GATEWAY_SIGNATURE, GATEWAY_WEBHOOK_ROUTE, TWILIO_SIGNATURE } from '@app/gateways';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
 import { assignedRequestId, configureObservability } from '@app/observability';
 import { AppModule, type AppModuleOptions } from './app.module.js';
@@ -240,6 +240,26 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       bearerFormat: 'API key',
       description: 'An API key: the admin key, or a phone key (sms_...) from POST /api/keys',
     })
+    // A gateway's webhook carries the provider's signature instead of a key.
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Twilio-Signature',
+        description: "Twilio's HMAC-SHA1 of the URL and the sorted form parameters",
+      },
+      TWILIO_SIGNATURE,
+    )
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Signature',
+        description:
+          'SMS Gateway for Android (with X-Timestamp) or textbee: hex HMAC-SHA256 of the body',
+      },
+      GATEWAY_SIGNATURE,
+    )
     .build();
   return documentCommonResponses(SwaggerModule.createDocument(app, config));
 }

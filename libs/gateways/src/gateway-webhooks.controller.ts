@@ -9,6 +9,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -24,6 +25,10 @@ import { InboundWebhook } from './incoming-webhook.decorator.js';
 
 /** The webhook's path under the global prefix; its body parsers are set up per platform. */
 export const GATEWAY_WEBHOOK_ROUTE = '/api/gateways/:id/webhook';
+
+/** The OpenAPI security schemes of the providers' signatures (registered in app.setup). */
+export const TWILIO_SIGNATURE = 'twilioSignature';
+export const GATEWAY_SIGNATURE = 'gatewaySignature';
 
 /** What both platforms' responses can do. */
 interface HeaderSetter {
@@ -44,9 +49,10 @@ export class GatewayWebhooksController {
   @ApiOperation({
     summary: "A gateway's webhook: received SMS, in the provider's own format",
     description:
-      "Public: no API key. Each request is authenticated by the provider's signature made with the connection's secret: `X-Twilio-Signature` (Twilio, form-encoded), `X-Signature` + `X-Timestamp` (SMS Gateway for Android, JSON), `X-Signature` (textbee, JSON). A received message is recorded like receive-sms; a retry or duplicate delivery is a replay. Bodies up to 64 KB.",
-    security: [],
+      "No API key: each request is authenticated by the provider's signature made with the connection's secret: `X-Twilio-Signature` (Twilio, form-encoded), `X-Signature` + `X-Timestamp` (SMS Gateway for Android, JSON), `X-Signature` (textbee, JSON). A received message is recorded like receive-sms; a retry or duplicate delivery is a replay. Bodies up to 64 KB.",
   })
+  @ApiSecurity(TWILIO_SIGNATURE)
+  @ApiSecurity(GATEWAY_SIGNATURE)
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({
     description: "The provider's own webhook body, exactly as it sends it",

@@ -63,7 +63,8 @@ function documentOperation(operation: OperationObject): void {
     responses['413'] ??= errorResponse('The body is larger than this route accepts');
     responses['415'] ??= errorResponse('The body is not JSON (Content-Type: application/json)');
   }
-  const needsKey = (operation.security ?? []).length > 0;
+  // Only API keys have the per-key limit; a gateway's webhook is signed instead.
+  const needsKey = (operation.security ?? []).some((requirement) => 'bearer' in requirement);
   for (const [status, response] of Object.entries(responses)) {
     const code = Number(status);
     if (code === 429 || code === 503) {
