@@ -416,11 +416,13 @@ describe.each(['express', 'fastify'])('Gateway webhooks on %s (e2e)', (platform)
   });
 });
 
-describe('Gateway webhooks behind a proxy, with rotation and two instances (e2e)', () => {
-  const secretsKey = () => randomBytes(32).toString('base64');
-
+describe.each(['express', 'fastify'])('Gateway webhooks behind a proxy on %s (e2e)', (platform) => {
   it('counts bad signatures per client address behind TRUST_PROXY, and signs the forwarded URL', async () => {
-    const app = await startTestApp({ TRUST_PROXY: 'loopback', AUTH_FAILURE_LIMIT: '1' });
+    const app = await startTestApp({
+      HTTP_ADAPTER: platform,
+      TRUST_PROXY: 'loopback',
+      AUTH_FAILURE_LIMIT: '1',
+    });
     try {
       const phone = randomPhone();
       const gateway = await connectGateway(app, 'twilio', [phone]);
@@ -448,13 +450,25 @@ describe('Gateway webhooks behind a proxy, with rotation and two instances (e2e)
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
       // Another client behind the same proxy is not blocked by the first one's failures.
       expect((await attempt('198.51.100.2')).status).toBe(401);
+
+      // Failed API keys are counted by the same address.
+      const guess = (client: string) =>
+        fetch(`${app.baseUrl}/api/keys`, {
+          headers: { Authorization: 'Bearer sms_not-a-key', 'X-Forwarded-For': client },
+        });
+      expect((await guess('198.51.100.3')).status).toBe(401);
+      expect((await guess('198.51.100.3')).status).toBe(429);
+      expect((await guess('198.51.100.4')).status).toBe(401);
     } finally {
       await app.close();
     }
   });
 
   it('ignores X-Forwarded-* without TRUST_PROXY, and signs PUBLIC_BASE_URL when set', async () => {
-    const app = await startTestApp({ PUBLIC_BASE_URL: 'https://hooks.example.org/' });
+    const app = await startTestApp({
+      HTTP_ADAPTER: platform,
+      PUBLIC_BASE_URL: 'https://hooks.example.org/',
+    });
     try {
       const phone = randomPhone();
       const gateway = await connectGateway(app, 'twilio', [phone]);
@@ -468,7 +482,7 @@ describe('Gateway webhooks behind a proxy, with rotation and two instances (e2e)
         (await fetch(local, { method: 'POST', headers: signed.headers, body: signed.body })).status,
       ).toBe(200);
 
-      const other = await startTestApp({});
+      const other = await startTestApp({ HTTP_ADAPTER: platform });
       try {
         const otherGateway = await connectGateway(other, 'twilio', [phone]);
         const spoofedUrl = `https://sms.example.com/api/gateways/${otherGateway.id}/webhook`;
@@ -490,6 +504,10 @@ describe('Gateway webhooks behind a proxy, with rotation and two instances (e2e)
       await app.close();
     }
   });
+});
+
+describe('Gateway webhooks over two instances, and a secrets key rotation (e2e)', () => {
+  const secretsKey = () => randomBytes(32).toString('base64');
 
   it('brings a webhook delivered to one instance to the live stream of another', async () => {
     const key = secretsKey();
