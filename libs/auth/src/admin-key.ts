@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { keepDevelopmentSecret } from '@app/common';
 import { generateApiKeySecret, hashApiKey, sameDigest } from './api-key-secret.js';
 
 /** Also enforced on ADMIN_API_KEY by the configuration's validation. */
@@ -79,23 +79,22 @@ async function developmentAdminKey(
   logger: Pick<Logger, 'log' | 'warn'>,
 ): Promise<string> {
   const file = resolve(join(settings.dataDir, ADMIN_KEY_FILE));
-  const stored = await readKeyFile(file);
-  if (stored !== undefined) {
+  const { value: secret, created } = await keepDevelopmentSecret(
+    file,
+    generateApiKeySecret,
+    (text) => {
+      if (text.length < MIN_ADMIN_KEY_LENGTH) {
+        throw new Error(
+          `${file} must hold an admin key of at least ${MIN_ADMIN_KEY_LENGTH} characters; delete it to generate a new one`,
+        );
+      }
+      return text;
+    },
+  );
+  if (!created) {
     logger.log(`ADMIN_API_KEY is unset: using the development admin key in ${file}`);
-    return stored;
+    return secret;
   }
-  const secret = generateApiKeySecret();
-  await mkdir(settings.dataDir, { recursive: true });
-  try {
-    // 'wx': another instance starting at the same moment must not overwrite ours.
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      return (await readKeyFile(file)) ?? secret;
-    }
-    throw error;
-  }
-  await chmod(file, 0o600); // `mode` is filtered by the umask
   logger.warn(
     [
       `ADMIN_API_KEY is unset: generated a development admin key and saved it in ${file} (mode 0600).`,
@@ -105,22 +104,5 @@ async function developmentAdminKey(
       `  curl -X POST http://localhost:${settings.port}/api/keys -H 'Authorization: Bearer ${secret}' -H 'Content-Type: application/json' -d '{"label": "my phone", "phones": ["+12025550143"]}'`,
     ].join('\n'),
   );
-  return secret;
-}
-
-async function readKeyFile(file: string): Promise<string | undefined> {
-  let content: string;
-  try {
-    content = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const secret = content.trim();
-  if (secret.length < MIN_ADMIN_KEY_LENGTH) {
-    throw new Error(
-      `${file} must hold an admin key of at least ${MIN_ADMIN_KEY_LENGTH} characters; delete it to generate a new one`,
-    );
-  }
   return secret;
 }

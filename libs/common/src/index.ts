@@ -17,3 +17,4 @@ export * from './http/strict-json.js';
 export * from './http/server-timeouts.js';
 export * from './openapi/schema-limits.js';
 export * from './http/raw-body.js';
+export * from './secrets/development-secret-file.js';

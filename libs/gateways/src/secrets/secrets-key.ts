@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { keepDevelopmentSecret } from '@app/common';
 import { parseSecretsKey, SECRETS_KEY_BYTES, SecretBox } from './secret-box.js';
 
 /** Where development keeps the secrets key it generated, under DATA_DIR. */
@@ -54,33 +54,21 @@ async function developmentKey(
   logger: Pick<Logger, 'log' | 'warn'>,
 ): Promise<Buffer> {
   const file = resolve(join(dataDir, SECRETS_KEY_FILE));
-  const stored = await readKeyFile(file);
-  if (stored) return stored;
-  await mkdir(dataDir, { recursive: true });
-  try {
-    // 'wx': an instance starting at the same moment must not overwrite ours.
-    await writeFile(file, `${randomBytes(SECRETS_KEY_BYTES).toString('base64')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const { value, created } = await keepDevelopmentSecret(
+    file,
+    () => randomBytes(SECRETS_KEY_BYTES).toString('base64'),
+    (text) => {
+      const key = parseSecretsKey(text);
+      if (!key) {
+        throw new Error(
+          `${file} must hold a 32-byte base64 key; delete it only if no gateway uses it`,
+        );
+      }
+      return key;
+    },
+  );
+  if (created) {
+    logger.warn(`SECRETS_KEY is unset: generated a development secrets key in ${file} (mode 0600)`);
   }
-  await chmod(file, 0o600); // `mode` is filtered by the umask
-  logger.warn(`SECRETS_KEY is unset: generated a development secrets key in ${file} (mode 0600)`);
-  return (await readKeyFile(file))!;
-}
-
-async function readKeyFile(file: string): Promise<Buffer | undefined> {
-  let content: string;
-  try {
-    content = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const key = parseSecretsKey(content);
-  if (!key)
-    throw new Error(`${file} must hold a 32-byte base64 key; delete it only if no gateway uses it`);
-  return key;
+  return value;
 }
