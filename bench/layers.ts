@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { ValidationPipe } from '@nestjs/common';
 import { SSE_METADATA } from '@nestjs/common/constants.js';
-import { ConfigService } from '@nestjs/config';
 import { type HttpAdapterHost, Reflector } from '@nestjs/core';
 import { InterceptorsConsumer } from '@nestjs/core/interceptors/interceptors-consumer.js';
 import { ThrottlerGuard, ThrottlerStorageService } from '@nestjs/throttler';
@@ -95,11 +94,8 @@ function steadyClock(hitsPerWindow: number) {
 
 async function authAndRateLimit(app: App): Promise<Row[]> {
   const { auth, common } = app;
-  const config = new ConfigService({
-    THROTTLE_TTL_MS: TTL_MS,
-    THROTTLE_LIMIT: 1e9,
-    AUTH_FAILURE_LIMIT: 10,
-  });
+  // The `auth` configuration namespace's values, as the app injects them.
+  const config = { throttleTtlMs: TTL_MS, throttleLimit: 1e9, authFailureLimit: 10 };
   const storage = new auth.RateLimitStorage({ redisKeyPrefix: '' });
   const phones = new common.PhoneNumbers('US');
   // Like the bench's: 40 characters.

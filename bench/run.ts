@@ -385,10 +385,12 @@ async function snapshotApp(stamp: string): Promise<string> {
 }
 
 /** The environment variables the app reads, from its configuration source. */
-async function appEnvironmentNames(): Promise<Set<string>> {
+async function appEnvironmentNames(appDir: string): Promise<Set<string>> {
   try {
-    const source = await readFile(join(ROOT, 'apps/api/src/config/environment.ts'), 'utf8');
-    return new Set([...source.matchAll(/^\s+'([A-Z][A-Z0-9_]+)',?$/gm)].map((match) => match[1]));
+    const { ENVIRONMENT_VARIABLE_NAMES } = (await import(
+      pathToFileURL(join(appDir, 'apps/api/src/config/environment.js')).href
+    )) as { ENVIRONMENT_VARIABLE_NAMES: readonly string[] };
+    return new Set(ENVIRONMENT_VARIABLE_NAMES);
   } catch {
     return new Set();
   }
@@ -484,7 +486,7 @@ async function main(): Promise<void> {
   }
   const adminKey = randomBytes(30).toString('base64url'); // 40 characters
   const headers = { authorization: `Bearer ${adminKey}` };
-  const knownEnv = await appEnvironmentNames();
+  const knownEnv = await appEnvironmentNames(appDir);
   // Rate limits far above anything a run can reach, where the app has them.
   const limitsEnv = Object.fromEntries(
     [

@@ -85,7 +85,8 @@ describe('Crash: kill -9 under load (e2e)', () => {
     // As root, the `postgres` user must be able to enter it (mkdtemp makes it 0700).
     await chmod(dataDir, 0o755);
     try {
-      const env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+      // Development: production refuses to run without DATABASE_URL, so never on the embedded server.
+      const env = { NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
       const first = await startAppProcess(env);
       apps.push(first);
       await first.waitUntilReady(90_000);

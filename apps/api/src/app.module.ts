@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from '@app/auth';
 import { PhoneNumbersModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
@@ -8,7 +7,7 @@ import { GatewaysModule } from '@app/gateways';
 import { LiveModule, WebPageModule } from '@app/live';
 import { MessagingModule } from '@app/messaging';
 import { ObservabilityModule } from '@app/observability';
-import { validateEnvironment } from './config/environment.js';
+import { configModule } from './config/environment.js';
 
 export interface AppModuleOptions {
   /** Variables that win over process.env; lets tests run several apps in one process. */
@@ -21,11 +20,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          cache: true,
-          validate: (env) => validateEnvironment({ ...env, ...options.env }),
-        }),
+        configModule(options.env),
         PhoneNumbersModule,
         DatabaseModule,
         AuthModule,

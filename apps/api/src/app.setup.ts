@@ -4,7 +4,7 @@ import {
   Logger,
   type NestApplicationOptions,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { documentCommonResponses } from './openapi/common-responses.js';
@@ -24,7 +24,7 @@ import { GATEWAY_SIGNATURE, GATEWAY_WEBHOOK_ROUTE, TWILIO_SIGNATURE } from '@app
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_PATH } from '@app/messaging';
 import { assignedRequestId, configureObservability } from '@app/observability';
 import { AppModule, type AppModuleOptions } from './app.module.js';
-import { type EnvironmentVariables, trustProxySetting } from './config/environment.js';
+import { httpConfig, trustProxySetting } from './config/http.config.js';
 
 /** The contract caps a request body at 64 KB; the bulk import alone takes up to 8 MB. */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
@@ -179,18 +179,18 @@ function isWebhook(request: unknown): boolean {
 
 /** Everything that does not depend on the HTTP platform. */
 export function configureApp(app: INestApplication): void {
-  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
+  const config = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
   configureHttpPipeline(app);
   applyServerTimeouts(app.getHttpServer() as Server, {
-    headersMs: config.get('HTTP_HEADERS_TIMEOUT_MS', { infer: true }),
-    requestMs: config.get('HTTP_REQUEST_TIMEOUT_MS', { infer: true }),
-    keepAliveMs: config.get('HTTP_KEEP_ALIVE_TIMEOUT_MS', { infer: true }),
+    headersMs: config.headersTimeoutMs,
+    requestMs: config.requestTimeoutMs,
+    keepAliveMs: config.keepAliveTimeoutMs,
   });
-  enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
+  enableCors(app, config.corsOrigins);
   // Request ids, security headers, request logs, metrics, the request deadline
   // (REQUEST_TIMEOUT_MS), and a shutdown that drains requests first.
   configureObservability(app, { responseHeaders: responseHeaders() });
-  if (config.get('SWAGGER_ENABLED', { infer: true })) {
+  if (config.swaggerEnabled) {
     SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app), {
       jsonDocumentUrl: 'api/docs-json',
       yamlDocumentUrl: 'api/docs-yaml',

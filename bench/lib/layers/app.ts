@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ExecutionContext, PipeTransform } from '@nestjs/common';
-import type { ConfigService } from '@nestjs/config';
 import type { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { HelmetOptions } from 'helmet';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
@@ -14,6 +13,13 @@ import type { Registry } from 'prom-client';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Class<T = object> = new (...args: any[]) => T;
 type MaybePromise<T> = T | Promise<T>;
+
+/** The part of the `auth` configuration namespace the limiters read. */
+interface RateLimitSettings {
+  throttleTtlMs: number;
+  throttleLimit: number;
+  authFailureLimit: number;
+}
 
 export interface Principal {
   readonly keyId: string;
@@ -55,11 +61,11 @@ export interface AuthModules {
     repository: object,
     phones: PhoneNumbers,
   ) => { findPrincipal(secret: string): MaybePromise<Principal | undefined> };
-  AuthFailureLimiter: new (storage: RateLimitStorage, config: ConfigService) => object;
+  AuthFailureLimiter: new (storage: RateLimitStorage, config: RateLimitSettings) => object;
   KeyRateLimit: new (
     storage: RateLimitStorage,
     adapterHost: HttpAdapterHost,
-    config: ConfigService,
+    config: RateLimitSettings,
   ) => { consume(principal: Principal, response: unknown): MaybePromise<void> };
   RateLimitStorage: new (settings: {
     redisUrl?: string;

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { andThen, type MaybePromise } from '@app/common';
+import { authConfig } from './auth.config.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 /**
@@ -26,10 +27,10 @@ export class AuthFailureLimiter {
 
   constructor(
     private readonly storage: RateLimitStorage,
-    config: ConfigService,
+    @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
   ) {
-    this.limit = config.getOrThrow<number>('AUTH_FAILURE_LIMIT');
-    this.windowMs = config.getOrThrow<number>('THROTTLE_TTL_MS');
+    this.limit = config.authFailureLimit;
+    this.windowMs = config.throttleTtlMs;
   }
 
   /** Seconds until `client` may authenticate again; 0 when it is not blocked. */

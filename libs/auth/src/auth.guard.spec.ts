@@ -4,11 +4,12 @@ import { APP_GUARD } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { configureHttpPipeline, PhoneNumbersModule } from '@app/common';
+import { configureHttpPipeline, phoneConfig, PhoneNumbersModule } from '@app/common';
 import { AdminKey } from './admin-key.js';
 import { generateApiKeySecret } from './api-key-secret.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import { authConfig } from './auth.config.js';
 import { ActsFor, AdminOnly, PerObjectAccess, Public } from './auth.decorators.js';
 import { AuthGuard } from './auth.guard.js';
 import { CurrentPrincipal } from './current-principal.decorator.js';
@@ -69,12 +70,12 @@ describe('AuthGuard', () => {
           isGlobal: true,
           ignoreEnvFile: true,
           load: [
-            () => ({
-              DEFAULT_COUNTRY: 'US',
+            phoneConfig.from(() => ({ DEFAULT_COUNTRY: 'US' })),
+            authConfig.from(() => ({
               THROTTLE_TTL_MS: 60_000,
               THROTTLE_LIMIT: 1_000,
               AUTH_FAILURE_LIMIT: 1_000,
-            }),
+            })),
           ],
         }),
         PhoneNumbersModule,

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { AdminKey, resolveAdminKey } from './admin-key.js';
 import { ApiKeysModule } from './api-keys.module.js';
+import { authConfig } from './auth.config.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { AuthGuard } from './auth.guard.js';
 import { KeyRateLimit } from './key-rate-limit.js';
@@ -18,23 +19,13 @@ import { RouteRules } from './route-rules.js';
   providers: [
     {
       provide: AdminKey,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        resolveAdminKey({
-          adminApiKey: config.get<string>('ADMIN_API_KEY'),
-          nodeEnv: config.get<string>('NODE_ENV') ?? 'development',
-          dataDir: config.get<string>('DATA_DIR') ?? './.data',
-          port: config.get<number>('PORT') ?? 3000,
-        }),
+      inject: [authConfig.KEY],
+      useFactory: (config: ConfigType<typeof authConfig>) => resolveAdminKey(config),
     },
     {
       provide: RateLimitStorage,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        new RateLimitStorage({
-          redisUrl: config.get<string>('REDIS_URL'),
-          redisKeyPrefix: config.get<string>('REDIS_KEY_PREFIX') ?? 'sms-service:',
-        }),
+      inject: [authConfig.KEY],
+      useFactory: (config: ConfigType<typeof authConfig>) => new RateLimitStorage(config),
     },
     AuthFailureLimiter,
     KeyRateLimit,

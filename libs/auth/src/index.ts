@@ -11,3 +11,4 @@ export * from './dto/api-key.dto.js';
 export * from './acting-party.decorator.js';
 export { clientOf } from './auth.guard.js';
 export * from './auth-failure-limiter.js';
+export * from './auth.config.js';

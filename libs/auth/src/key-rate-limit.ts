@@ -1,7 +1,8 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { andThen, ApiException, type MaybePromise } from '@app/common';
+import { authConfig } from './auth.config.js';
 import type { Principal } from './principal.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
@@ -19,10 +20,10 @@ export class KeyRateLimit {
   constructor(
     private readonly storage: RateLimitStorage,
     private readonly adapterHost: HttpAdapterHost,
-    config: ConfigService,
+    @Inject(authConfig.KEY) config: ConfigType<typeof authConfig>,
   ) {
-    this.windowMs = config.getOrThrow<number>('THROTTLE_TTL_MS');
-    this.limit = config.getOrThrow<number>('THROTTLE_LIMIT');
+    this.windowMs = config.throttleTtlMs;
+    this.limit = config.throttleLimit;
     this.limitHeader = String(this.limit);
   }
 

@@ -1,14 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { authConfig } from './auth.config.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 describe('AuthFailureLimiter', () => {
-  const limiterWith = (storage: RateLimitStorage) =>
-    new AuthFailureLimiter(
-      storage,
-      new ConfigService({ AUTH_FAILURE_LIMIT: 3, THROTTLE_TTL_MS: 60_000 }),
-    );
+  const config = { authFailureLimit: 3, throttleTtlMs: 60_000 } as ConfigType<typeof authConfig>;
+  const limiterWith = (storage: RateLimitStorage) => new AuthFailureLimiter(storage, config);
 
   it('blocks an address after the configured number of failures, for the window', async () => {
     const limiter = limiterWith(new RateLimitStorage({ redisKeyPrefix: '' }));
@@ -41,6 +39,7 @@ describe('AuthFailureLimiter', () => {
 
 describe('RateLimitStorage', () => {
   it('lets requests through, with a warning, when Redis is unreachable', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     // Port 1 on loopback: nothing listens there.
     const storage = new RateLimitStorage({
       redisUrl: 'redis://127.0.0.1:1',
@@ -49,8 +48,12 @@ describe('RateLimitStorage', () => {
     try {
       const record = await storage.increment('k', 1_000, 1, 1_000, 'default');
       expect(record.isBlocked).toBe(false);
+      // The refused connection warns first; the failed counter's warning is held back.
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/^Redis: connect ECONNREFUSED 127\.0\.0\.1:1/);
     } finally {
       await storage.onApplicationShutdown();
+      warn.mockRestore();
     }
   });
 });

@@ -18,3 +18,6 @@ export * from './http/server-timeouts.js';
 export * from './openapi/schema-limits.js';
 export * from './http/raw-body.js';
 export * from './secrets/development-secret-file.js';
+export * from './config/app-variables.js';
+export * from './config/config-namespace.js';
+export * from './phone/phone.config.js';

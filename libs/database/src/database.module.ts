@@ -1,10 +1,11 @@
 import { inspect } from 'node:util';
 import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '@app/common';
+import { databaseConfig } from './database.config.js';
 import { DatabaseServer } from './database-server.js';
 import { buildDataSourceOptions } from './database.options.js';
 import { runMigrationsLocked } from './migrate.js';
@@ -33,16 +34,12 @@ class DatabaseShutdown implements OnApplicationShutdown {
 }
 
 @Module({
-  imports: [ConfigModule],
   providers: [
     {
       provide: DatabaseServer,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        DatabaseServer.resolve({
-          databaseUrl: config.get<string>('DATABASE_URL'),
-          dataDir: config.get<string>('DATA_DIR') ?? './.data',
-        }),
+      inject: [databaseConfig.KEY],
+      useFactory: (config: ConfigType<typeof databaseConfig>) =>
+        DatabaseServer.resolve({ databaseUrl: config.url, dataDir: config.dataDir }),
     },
   ],
   exports: [DatabaseServer],
@@ -55,14 +52,14 @@ class DatabaseServerModule {}
     DatabaseServerModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseServerModule],
-      inject: [ConfigService, DatabaseServer],
-      useFactory: async (config: ConfigService, server: DatabaseServer) => {
-        await waitForDatabase(server.url, config.get<number>('DB_CONNECT_TIMEOUT_MS') ?? 30_000);
+      inject: [databaseConfig.KEY, DatabaseServer],
+      useFactory: async (config: ConfigType<typeof databaseConfig>, server: DatabaseServer) => {
+        await waitForDatabase(server.url, config.connectTimeoutMs);
         return {
           ...buildDataSourceOptions({
             url: server.url,
-            poolSize: config.get<number>('DB_POOL_SIZE') ?? 4,
-            statementTimeoutMs: config.get<number>('DB_STATEMENT_TIMEOUT_MS') ?? 10_000,
+            poolSize: config.poolSize,
+            statementTimeoutMs: config.statementTimeoutMs,
           }),
           autoLoadEntities: true,
           // waitForDatabase() did the waiting; other failures (a wrong password, a

@@ -3,3 +3,4 @@ export * from './database.module.js';
 export * from './database.options.js';
 export * from './migrate.js';
 export * from './pg-pool.js';
+export * from './database.config.js';

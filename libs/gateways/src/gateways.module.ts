@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '@app/auth';
 import { MessagingModule } from '@app/messaging';
 import { Gateway } from './gateway.entity.js';
+import { gatewaysConfig } from './gateways.config.js';
 import { GatewayWebhooksController } from './gateway-webhooks.controller.js';
 import { GatewayWebhooks } from './gateway-webhooks.service.js';
 import { GatewaysController } from './gateways.controller.js';
@@ -24,14 +25,8 @@ import { WebhookEvents } from './webhook-events.js';
     WebhookEvents,
     {
       provide: SecretBox,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        resolveSecretBox({
-          secretsKey: config.get<string>('SECRETS_KEY'),
-          previousKeys: config.get<string>('SECRETS_KEY_PREVIOUS'),
-          nodeEnv: config.get<string>('NODE_ENV') ?? 'development',
-          dataDir: config.get<string>('DATA_DIR') ?? './.data',
-        }),
+      inject: [gatewaysConfig.KEY],
+      useFactory: (config: ConfigType<typeof gatewaysConfig>) => resolveSecretBox(config),
     },
   ],
   exports: [WebhookEvents],

@@ -6,3 +6,4 @@ export * from './webhook-events.js';
 export * from './dto/gateway.dto.js';
 export * from './dto/webhook-answer.dto.js';
 export * from './secrets/secret-box.js';
+export * from './gateways.config.js';

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { gatewaysConfig } from './gateways.config.js';
 
 /**
  * Where the outside world reaches the service: PUBLIC_BASE_URL when set,
@@ -11,8 +12,8 @@ import { ConfigService } from '@nestjs/config';
 export class PublicUrls {
   private readonly base: string | undefined;
 
-  constructor(config: ConfigService) {
-    this.base = config.get<string>('PUBLIC_BASE_URL')?.replace(/\/+$/, '') || undefined;
+  constructor(@Inject(gatewaysConfig.KEY) config: ConfigType<typeof gatewaysConfig>) {
+    this.base = config.publicBaseUrl?.replace(/\/+$/, '') || undefined;
   }
 
   /** e.g. `https://sms.example.com`, without a trailing slash. */

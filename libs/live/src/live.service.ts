@@ -1,8 +1,9 @@
-import { HttpStatus, Injectable, type MessageEvent } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { HttpStatus, Inject, Injectable, type MessageEvent } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { Observable } from 'rxjs';
 import { ApiKeysService, canActFor, type Principal } from '@app/auth';
 import { ApiException, PhoneNumbers } from '@app/common';
+import { databaseConfig } from '@app/database';
 import { ANY_PARTY, toThreadMessageDto } from '@app/messaging';
 import {
   formatEventId,
@@ -11,13 +12,13 @@ import {
   parseEventId,
 } from './live-event.js';
 import { LiveHub, type LiveSubscriber } from './live-hub.js';
+import { liveConfig } from './live.config.js';
 import { type ChangedMessageRow, LiveRepository } from './live.repository.js';
 
 /** More changes than this since a Last-Event-ID: the client reloads instead (a `resync` event). */
 export const MAX_REPLAY = 500;
 /** Changes remembered per stream to drop one delivered twice (by the replay and live). */
 const SEEN_LIMIT = 2_000;
-const DEFAULT_HEARTBEAT_MS = 15_000;
 /**
  * How often an open stream checks that its phone key still works. Revocation
  * must reach every instance within 5 s; keys are cached for up to 2 s.
@@ -47,12 +48,11 @@ export class LiveService {
     private readonly repository: LiveRepository,
     private readonly phones: PhoneNumbers,
     private readonly keys: ApiKeysService,
-    config: ConfigService,
+    @Inject(liveConfig.KEY) config: ConfigType<typeof liveConfig>,
+    @Inject(databaseConfig.KEY) database: ConfigType<typeof databaseConfig>,
   ) {
-    this.heartbeatMs = config.get<number>('LIVE_HEARTBEAT_MS') ?? DEFAULT_HEARTBEAT_MS;
-    this.overlapMicros = replayOverlapMicros(
-      config.get<number>('DB_STATEMENT_TIMEOUT_MS') ?? 10_000,
-    );
+    this.heartbeatMs = config.heartbeatMs;
+    this.overlapMicros = replayOverlapMicros(database.statementTimeoutMs);
   }
 
   /**

@@ -5,3 +5,4 @@ export * from './metrics/metrics.js';
 export * from './observability.module.js';
 export * from './shutdown/graceful-shutdown.js';
 export * from './http/request-context.js';
+export * from './observability.config.js';

@@ -1,10 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { type INestApplication, Injectable, Logger, Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { LevelWithSilent } from 'pino';
 import { GatewaysModule } from '@app/gateways';
 import { MessagingModule } from '@app/messaging';
 import { HealthController } from './health/health.controller.js';
@@ -14,6 +13,7 @@ import { logFinishedRequest, loggingParams } from './logging/logging.js';
 import { Metrics } from './metrics/metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsTokenGuard } from './metrics/metrics-token.guard.js';
+import { observabilityConfig } from './observability.config.js';
 import { GracefulShutdown } from './shutdown/graceful-shutdown.js';
 
 /**
@@ -37,12 +37,9 @@ class StartupLogger {
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        loggingParams({
-          level: config.get<LevelWithSilent>('LOG_LEVEL') ?? 'info',
-          pretty: config.get<string>('NODE_ENV') === 'development',
-        }),
+      inject: [observabilityConfig.KEY],
+      useFactory: (config: ConfigType<typeof observabilityConfig>) =>
+        loggingParams({ level: config.logLevel, pretty: config.prettyLogs }),
     }),
     TerminusModule.forRoot({ errorLogStyle: 'json' }),
     MessagingModule,
@@ -58,14 +55,14 @@ class StartupLogger {
     {
       provide: HttpTraffic,
       // PinoLogger is injected so the root logger exists before the first request.
-      inject: [Metrics, ConfigService, PinoLogger],
-      useFactory: (metrics: Metrics, config: ConfigService) =>
+      inject: [Metrics, observabilityConfig.KEY, PinoLogger],
+      useFactory: (metrics: Metrics, config: ConfigType<typeof observabilityConfig>) =>
         new HttpTraffic(
           (request) => {
             metrics.observeRequest(request);
             logFinishedRequest(PinoLogger.root, request);
           },
-          { requestTimeoutMs: config.getOrThrow<number>('REQUEST_TIMEOUT_MS') },
+          { requestTimeoutMs: config.requestTimeoutMs },
         ),
     },
   ],

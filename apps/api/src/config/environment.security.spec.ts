@@ -30,6 +30,7 @@ describe('validateEnvironment: security settings', () => {
         NODE_ENV: 'production',
         ADMIN_API_KEY: adminApiKey,
         SECRETS_KEY: secretsKey,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sms',
       }).ADMIN_API_KEY,
     ).toBe(adminApiKey);
     expect(validateEnvironment({}).SECRETS_KEY).toBeUndefined();

@@ -1,5 +1,5 @@
 import { Global, HttpStatus, Injectable, Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { ApiException } from '../errors/api.exception.js';
 import {
   classifyParty,
@@ -11,6 +11,7 @@ import {
   type PartyParseResult,
   resolveParty,
 } from './party-address.js';
+import { phoneConfig } from './phone.config.js';
 
 /** Inputs remembered; a phone's contacts and a gateway's numbers fit many times over. */
 const DEFAULT_CAPACITY = 10_000;
@@ -98,9 +99,9 @@ export class PhoneNumbers {
   providers: [
     {
       provide: PhoneNumbers,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) =>
-        new PhoneNumbers(config.getOrThrow<CountryCode>('DEFAULT_COUNTRY')),
+      inject: [phoneConfig.KEY],
+      useFactory: (config: ConfigType<typeof phoneConfig>) =>
+        new PhoneNumbers(config.defaultCountry),
     },
   ],
   exports: [PhoneNumbers],

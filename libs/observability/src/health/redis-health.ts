@@ -1,6 +1,7 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { Redis } from 'ioredis';
+import { authConfig } from '@app/auth';
 
 /**
  * The readiness check's own connection to REDIS_URL, when it is set. Kept open
@@ -12,8 +13,8 @@ export class RedisHealth implements OnApplicationShutdown {
   private readonly client?: Redis;
   private lastError?: string;
 
-  constructor(config: ConfigService) {
-    const url = config.get<string>('REDIS_URL');
+  constructor(@Inject(authConfig.KEY) config: ConfigType<typeof authConfig>) {
+    const url = config.redisUrl;
     if (!url) return;
     this.client = new Redis(url, {
       connectTimeout: 1_000,

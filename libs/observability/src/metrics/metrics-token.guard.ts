@@ -1,8 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  HttpStatus,
+  Inject,
+  Injectable,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiException } from '@app/common';
+import { observabilityConfig } from '../observability.config.js';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -12,10 +19,10 @@ export class MetricsTokenGuard implements CanActivate {
   private readonly expected?: Buffer;
 
   constructor(
-    config: ConfigService,
+    @Inject(observabilityConfig.KEY) config: ConfigType<typeof observabilityConfig>,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    const token = config.get<string>('METRICS_TOKEN');
+    const token = config.metricsToken;
     this.expected = token ? digest(token) : undefined;
   }
 

@@ -1,11 +1,13 @@
 import {
+  Inject,
   type INestApplication,
   Injectable,
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { HttpTraffic } from '../http/http-traffic.js';
+import { observabilityConfig } from '../observability.config.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -30,9 +32,9 @@ export class GracefulShutdown implements OnApplicationShutdown {
 
   constructor(
     private readonly traffic: HttpTraffic,
-    config: ConfigService,
+    @Inject(observabilityConfig.KEY) config: ConfigType<typeof observabilityConfig>,
   ) {
-    this.timeoutMs = config.get<number>('SHUTDOWN_TIMEOUT_MS') ?? 10_000;
+    this.timeoutMs = config.shutdownTimeoutMs;
   }
 
   listenForSignals(app: INestApplication): void {
