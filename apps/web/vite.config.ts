@@ -14,8 +14,12 @@ export default defineConfig({
   root: here('.'),
   plugins: [preact()],
   resolve: {
-    // The SMS encoding rules, shared with the server so the composer counts exactly as it does.
-    alias: { '@app/common/sms': here('../../libs/common/src/sms') },
+    // The server's SMS encoding and party-address rules, so the page counts and
+    // reads numbers exactly as it does.
+    alias: {
+      '@app/common/sms': here('../../libs/common/src/sms'),
+      '@app/common/phone': here('../../libs/common/src/phone'),
+    },
   },
   build: {
     outDir: here('../../dist/web'),

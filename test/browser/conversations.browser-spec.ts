@@ -6,6 +6,7 @@ import request from 'supertest';
 import { type IssuedKey, issuePhoneKey, revokeKey } from '../factories/api-key.factory.js';
 import { buildSmsEvent, randomPhone, type SmsEventBody } from '../factories/sms-event.factory.js';
 import { startTestApp, type TestApp } from '../setup/test-app.js';
+import { seriousViolations } from './accessibility.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -28,7 +29,8 @@ const international = (phone: string) =>
  * The conversations page in Chromium against the real app, on both HTTP
  * platforms: sign in, open a thread, page back through it, send, and see
  * another client's message arrive live. Each step leaves a screenshot in
- * test/artifacts/browser/<platform>/.
+ * test/artifacts/browser/<platform>/, and each screen, at desktop and phone
+ * sizes, is checked with axe-core for serious and critical WCAG 2.1 AA issues.
  */
 describe.each(['express', 'fastify'])('The conversations page on %s (browser)', (platform) => {
   const artifacts = fileURLToPath(new URL(`../artifacts/browser/${platform}/`, import.meta.url));
@@ -52,6 +54,10 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
   const shot = (name: string, target: Page = page) =>
     target.screenshot({ path: `${artifacts}${name}.png`, fullPage: false });
 
+  /** Soft, so one run names the violations of every screen. */
+  const expectAccessible = async (screen: string, target: Page = page) =>
+    expect.soft(await seriousViolations(target), screen).toEqual([]);
+
   const importEvents = (events: Array<SmsEventBody & { type: 'sent' | 'received' }>) =>
     request(app.baseUrl)
       .post('/api/messages/import')
@@ -59,8 +65,16 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
       .send({ events })
       .expect(200);
 
-  async function openPage(viewport: { width: number; height: number }): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC' });
+  async function openPage(
+    viewport: { width: number; height: number },
+    colorScheme: 'light' | 'dark' = 'light',
+  ): Promise<Page> {
+    const context = await browser.newContext({
+      viewport,
+      colorScheme,
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     contexts.push(context);
     const opened = await context.newPage();
     opened.on('request', (sent) => {
@@ -146,6 +160,7 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
   it('signs in with a key and offers its numbers', async () => {
     await page.getByRole('heading', { name: 'Your conversations' }).waitFor();
     await shot('01-sign-in');
+    await expectAccessible('desktop: signed out');
 
     await page.getByLabel('API key').fill('sms_not-a-real-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -155,6 +170,7 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
 
     await signIn(page);
     await shot('02-choose-number');
+    await expectAccessible('desktop: number choice');
     await page.getByRole('button', { name: international(me) }).click();
     const threads = page.locator('button.thread');
     await threads.first().waitFor();
@@ -167,6 +183,7 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
     expect(first).toContain('75 messages');
     await page.locator('.live-live').waitFor();
     await shot('03-conversations');
+    await expectAccessible('desktop: thread list');
   });
 
   it('opens a thread from the keyboard, newest messages at the bottom', async () => {
@@ -187,6 +204,7 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
     const [sentBox, receivedBox] = [await sent.boundingBox(), await received.boundingBox()];
     expect(sentBox!.x).toBeGreaterThan(receivedBox!.x);
     await shot('04-thread');
+    await expectAccessible('desktop: open thread');
   });
 
   it('loads older pages when scrolled back to the top', async () => {
@@ -208,6 +226,18 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
   });
 
   it('sends a message, counting characters and segments before it goes', async () => {
+    // A recipient the server's parser refuses, refused in its words.
+    const newMessage = page.getByRole('button', { name: 'New message' });
+    await newMessage.click();
+    await page.getByLabel('To', { exact: true }).fill('hello?');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'must be a phone number, short code or alphanumeric sender ID' })
+      .waitFor();
+    await expectAccessible('desktop: new message with an error');
+    await newMessage.click();
+
     const composer = page.getByRole('textbox', { name: `Message to ${national(friend)}` });
     await composer.fill('See you at 7 ✓');
     await expect
@@ -215,6 +245,11 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
       .toBe('14 characters · 1 segment · UCS-2 · 56 left');
     await composer.fill('x'.repeat(161));
     expect(await page.locator('#composer-count').innerText()).toContain('2 segments · GSM-7');
+    await composer.fill('x'.repeat(1601));
+    expect(await page.locator('#composer-count').innerText()).toContain('over 1600');
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+    await shot('06-composer-too-long');
+    await expectAccessible('desktop: composer with an error');
     await composer.fill('See you at 7 ✓');
     await shot('06-composer');
 
@@ -299,15 +334,27 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
   });
 
   it('fits a phone-sized screen: the list, then the thread', async () => {
-    const phone = await openPage({ width: 390, height: 844 });
+    // In the dark scheme, so that axe checks the contrast of both schemes.
+    const phone = await openPage({ width: 390, height: 844 }, 'dark');
+    await phone.getByRole('heading', { name: 'Your conversations' }).waitFor();
+    await expectAccessible('phone, dark: signed out', phone);
     await signIn(phone);
+    await expectAccessible('phone, dark: number choice', phone);
     await phone.getByRole('button', { name: international(me) }).click();
+    await phone.locator('button.thread').first().waitFor();
+    await expectAccessible('phone, dark: thread list', phone);
     await phone.locator(`button.thread[data-counterpart="${friend}"]`).click();
     await phone.locator('li.bubble').last().waitFor();
     expect(await phone.locator('nav.sidebar').isVisible()).toBe(false);
     const width = await phone.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
     await shot('09-phone-thread', phone);
+    await expectAccessible('phone, dark: open thread', phone);
+    const composer = phone.getByRole('textbox', { name: `Message to ${national(friend)}` });
+    await composer.fill('x'.repeat(1601));
+    await phone.locator('#composer-count.too-long').waitFor();
+    await expectAccessible('phone, dark: composer with an error', phone);
+    await composer.fill('');
     await phone.getByRole('button', { name: 'Back to conversations' }).click();
     await phone.locator('button.thread').first().waitFor();
     await shot('10-phone-list', phone);

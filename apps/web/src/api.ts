@@ -1,3 +1,5 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from './api-schema.js';
 import type { ConversationsPage, ErrorBody, SendSmsBody, Session, ThreadPage } from './types.js';
 
 /** An answer other than 2xx, with the API's message. */
@@ -19,79 +21,80 @@ export class ApiError extends Error {
 export const THREADS_PAGE_SIZE = 20;
 export const MESSAGES_PAGE_SIZE = 30;
 
-const path = (value: string) => encodeURIComponent(value);
+const unreachable = () =>
+  new ApiError(0, 'The server cannot be reached. Check the connection and try again.');
 
-/** The few endpoints the page calls, always with the signed-in key. */
+/** The few endpoints the page calls, always with the signed-in key, typed by swagger.yaml. */
 export class Api {
-  constructor(readonly key: string) {}
+  private readonly client: Client<paths>;
+
+  constructor(readonly key: string) {
+    this.client = createClient<paths>({
+      headers: { Authorization: this.authorization, Accept: 'application/json' },
+      cache: 'no-store',
+      fetch: (request) =>
+        fetch(request).catch(() => {
+          throw unreachable();
+        }),
+    });
+  }
 
   get authorization(): string {
     return `Bearer ${this.key}`;
   }
 
   session(): Promise<Session> {
-    return this.request('GET', '/api/session');
+    return answer(this.client.GET('/api/session'));
   }
 
   conversations(phone: string, before?: string | null): Promise<ConversationsPage> {
-    return this.request(
-      'GET',
-      `/api/phones/${path(phone)}/conversations${query({ limit: THREADS_PAGE_SIZE, before })}`,
+    return answer(
+      this.client.GET('/api/phones/{phone}/conversations', {
+        params: {
+          path: { phone },
+          query: { limit: THREADS_PAGE_SIZE, before: before ?? undefined },
+        },
+      }),
     );
   }
 
   thread(phone: string, counterpart: string, before?: string | null): Promise<ThreadPage> {
-    return this.request(
-      'GET',
-      `/api/phones/${path(phone)}/conversations/${path(counterpart)}/messages${query({
-        limit: MESSAGES_PAGE_SIZE,
-        before,
-      })}`,
+    return answer(
+      this.client.GET('/api/phones/{phone}/conversations/{counterpart}/messages', {
+        params: {
+          path: { phone, counterpart },
+          query: { limit: MESSAGES_PAGE_SIZE, before: before ?? undefined },
+        },
+      }),
     );
   }
 
   async sendSms(body: SendSmsBody): Promise<void> {
-    await this.request('POST', '/api/send-sms', body);
+    await answer(this.client.POST('/api/send-sms', { body }));
   }
 
+  /** Read by sse.ts, which needs the raw stream rather than a parsed answer. */
   eventsUrl(phone: string): string {
-    return `/api/phones/${path(phone)}/events`;
-  }
-
-  private async request<T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          Authorization: this.authorization,
-          Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-      });
-    } catch {
-      throw new ApiError(0, 'The server cannot be reached. Check the connection and try again.');
-    }
-    const payload: unknown = await response.json().catch(() => undefined);
-    if (!response.ok) {
-      const error = payload as ErrorBody | undefined;
-      throw new ApiError(
-        response.status,
-        error?.message ?? `The server answered ${response.status}`,
-        error,
-      );
-    }
-    return payload as T;
+    return `/api/phones/${encodeURIComponent(phone)}/events`;
   }
 }
 
-function query(params: Record<string, string | number | null | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null) search.set(name, String(value));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : '';
+/** The body of a 2xx answer, or an ApiError with the server's message. */
+async function answer<T>(
+  request: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  const { data, error, response } = await request;
+  if (response.ok) return data as T;
+  const body = isErrorBody(error) ? error : undefined;
+  throw new ApiError(
+    response.status,
+    body?.message ?? `The server answered ${response.status}`,
+    body,
+  );
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as ErrorBody).message === 'string'
+  );
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Api, ApiError } from './api.js';
-import { formatPhone, parsePhoneInput } from './format.js';
+import { formatPhone } from './format.js';
 import { Inbox } from './inbox.js';
 import type { Session } from './types.js';
 
@@ -179,9 +179,12 @@ function ChooseNumber({
 
   const submit = (event: Event) => {
     event.preventDefault();
-    const phone = parsePhoneInput(typed);
+    // The admin key has no number of its own, so no country to read a national
+    // number in: the server reads what was typed (in its DEFAULT_COUNTRY), and
+    // the inbox shows its 400 if that is not a number.
+    const phone = typed.trim();
     if (phone) onChoose(phone);
-    else setError('Enter a phone number with its country code, e.g. +1 202 555 0143');
+    else setError('Enter a number');
   };
 
   return (

@@ -1,4 +1,5 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { parsePartyAddress, type PartyKind } from '@app/common/phone/party-address.js';
 import { analyzeSms } from '@app/common/sms/sms-encoding.js';
 
 /** The country of an E.164 number, if it has one. */
@@ -20,14 +21,23 @@ export function formatPhone(value: string, homeCountry?: CountryCode): string {
     : parsed.formatInternational();
 }
 
-/** What the user typed as a number (E.164) or short code, or undefined when it is neither. */
-export function parsePhoneInput(input: string, homeCountry?: CountryCode): string | undefined {
+/**
+ * What the user typed as a party, read by the server's own parser (the code
+ * behind its PhoneNumbers), so the page accepts what the API accepts and says
+ * why not in the API's words. A number without + is read in the viewer's own
+ * country, the way the page shows numbers; with no country to go by, the text
+ * goes to the server as typed, which reads it in its DEFAULT_COUNTRY and
+ * answers 400 if it is not a party.
+ */
+export function readParty(
+  input: string,
+  accept: readonly PartyKind[],
+  country: CountryCode | undefined,
+): { value: string } | { problem: string } {
   const text = input.trim();
-  if (/^\+?[0-9 ().-]+$/.test(text)) {
-    const parsed = parsePhoneNumberFromString(text, homeCountry ?? 'US');
-    if (parsed?.isPossible() && !parsed.ext) return parsed.number;
-  }
-  return /^[0-9]{3,8}$/.test(text) ? text : undefined;
+  if (!country) return text ? { value: text } : { problem: 'must not be empty' };
+  const parsed = parsePartyAddress(text, { defaultCountry: country, accept });
+  return 'problem' in parsed ? parsed : { value: parsed.value };
 }
 
 const sameDay = (a: Date, b: Date) => a.toDateString() === b.toDateString();

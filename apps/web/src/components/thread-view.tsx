@@ -114,55 +114,58 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
         ) : (
           <p class="thread-start">This is the beginning of your conversation with {name}.</p>
         )}
-        <ol class="messages" role="log" aria-live="polite" aria-label={`Messages with ${name}`}>
-          {thread.messages.map((message) => {
-            const time = timeOf(message);
-            const messageDay = formatDay(time);
-            const separator = messageDay !== day;
-            day = messageDay;
-            return (
-              <Fragment key={message.uuid}>
-                {separator ? (
-                  <li class="day" aria-hidden="true">
-                    {messageDay}
-                  </li>
-                ) : null}
-                <li
-                  class={`bubble ${message.direction}${message.local ? ` ${message.local}` : ''}`}
-                  data-uuid={message.uuid}
-                  data-status={message.local ?? message.status}
-                >
-                  <span class="visually-hidden">
-                    {message.direction === 'sent' ? 'You' : name} ({messageDay}):
-                  </span>
-                  <p class="text">{message.text}</p>
-                  <p class="meta">
-                    <time
-                      dateTime={new Date(time * 1000).toISOString()}
-                      title={formatFullTime(time)}
-                    >
-                      {formatClock(time)}
-                    </time>
-                    <span class={`status status-${message.local ?? message.status}`}>
-                      {statusLabel(message)}
-                    </span>
-                    <span title={`${message.encoding} encoding`}>
-                      {plural(message.segments, 'segment')}
-                    </span>
-                  </p>
-                  {message.local === 'failed' ? (
-                    <p class="send-error">
-                      {message.error}{' '}
-                      <button type="button" class="link" onClick={() => onResend(message)}>
-                        Try again
-                      </button>
-                    </p>
+        {/* The log is a wrapper: on the <ol> itself the role would take away its list. */}
+        <div role="log" aria-live="polite" aria-label={`Messages with ${name}`}>
+          <ol class="messages">
+            {thread.messages.map((message) => {
+              const time = timeOf(message);
+              const messageDay = formatDay(time);
+              const separator = messageDay !== day;
+              day = messageDay;
+              return (
+                <Fragment key={message.uuid}>
+                  {separator ? (
+                    <li class="day" aria-hidden="true">
+                      {messageDay}
+                    </li>
                   ) : null}
-                </li>
-              </Fragment>
-            );
-          })}
-        </ol>
+                  <li
+                    class={`bubble ${message.direction}${message.local ? ` ${message.local}` : ''}`}
+                    data-uuid={message.uuid}
+                    data-status={message.local ?? message.status}
+                  >
+                    <span class="visually-hidden">
+                      {message.direction === 'sent' ? 'You' : name} ({messageDay}):
+                    </span>
+                    <p class="text">{message.text}</p>
+                    <p class="meta">
+                      <time
+                        dateTime={new Date(time * 1000).toISOString()}
+                        title={formatFullTime(time)}
+                      >
+                        {formatClock(time)}
+                      </time>
+                      <span class={`status status-${message.local ?? message.status}`}>
+                        {statusLabel(message)}
+                      </span>
+                      <span title={`${message.encoding} encoding`}>
+                        {plural(message.segments, 'segment')}
+                      </span>
+                    </p>
+                    {message.local === 'failed' ? (
+                      <p class="send-error">
+                        {message.error}{' '}
+                        <button type="button" class="link" onClick={() => onResend(message)}>
+                          Try again
+                        </button>
+                      </p>
+                    ) : null}
+                  </li>
+                </Fragment>
+              );
+            })}
+          </ol>
+        </div>
       </>
     );
   }

@@ -1,4 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { ApiMaxItems, ApiUuid, type ErrorDetail, MAX_ERROR_DETAILS } from '@app/common';
 import type { SmsEventKind } from '../messages.types.js';
 import { SmsEventDto } from './sms-event.dto.js';
@@ -24,8 +25,16 @@ export class ImportRequestDto {
   events: ImportEventDto[];
 }
 
-export type ImportOutcome =
-  'created' | 'merged' | 'replayed' | 'conflict' | 'invalid' | 'forbidden';
+/** Listed explicitly: an enum inferred from the union type takes whatever order the compiler saw its members in. */
+export const IMPORT_OUTCOMES = [
+  'created',
+  'merged',
+  'replayed',
+  'conflict',
+  'invalid',
+  'forbidden',
+] as const;
+export type ImportOutcome = (typeof IMPORT_OUTCOMES)[number];
 
 export class ImportResultDto {
   /** Position of the event in the request. @example 0 */
@@ -34,6 +43,7 @@ export class ImportResultDto {
   @ApiUuid()
   uuid?: string;
   /** What happened to the event, as the single endpoints would have answered (201 created/merged, 200 replayed, 409 conflict, 400 invalid, 403 forbidden). @example "created" */
+  @ApiProperty({ enum: IMPORT_OUTCOMES })
   outcome: ImportOutcome;
   /** Why the event was not stored, for conflict, invalid and forbidden. */
   @ApiMaxItems(MAX_ERROR_DETAILS)

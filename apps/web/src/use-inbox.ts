@@ -1,0 +1,195 @@
+import { useCallback, useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { type Api, ApiError } from './api.js';
+import { countSms } from './format.js';
+import {
+  counterpartOf,
+  inboxReducer,
+  initialInbox,
+  type ListState,
+  type ThreadState,
+  type UiMessage,
+} from './inbox-state.js';
+import { LiveConnection, type LiveStatus } from './live.js';
+import { newUuid } from './uuid.js';
+
+/** After live changes, the first page of threads is read again for exact counts and new threads. */
+const REFRESH_DELAY_MS = 800;
+
+export interface Live {
+  status: LiveStatus;
+  detail?: string;
+}
+
+/** One number's inbox as the page shows it, and what the reader can do with it. */
+export interface InboxView {
+  list: ListState;
+  thread: ThreadState | null;
+  live: Live;
+  open: (counterpart: string) => void;
+  close: () => void;
+  loadMoreThreads: () => void;
+  reloadThreads: () => void;
+  loadOlderMessages: () => void;
+  reloadThread: () => void;
+  /** Sends `text` to the open thread. */
+  compose: (text: string) => void;
+  resend: (message: UiMessage) => void;
+}
+
+const messageOf = (error: unknown) =>
+  error instanceof Error ? error.message : 'Something went wrong';
+
+/**
+ * The state of one number's inbox: its threads, the open thread, messages on
+ * their way, and the live stream that keeps them current.
+ */
+export function useInbox(api: Api, phone: string, onUnauthorized: () => void): InboxView {
+  const [state, dispatch] = useReducer(inboxReducer, initialInbox);
+  const [live, setLive] = useState<Live>({ status: 'connecting' });
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const refreshTimer = useRef<ReturnType<typeof setTimeout>>();
+
+  const fail = useCallback(
+    (error: unknown) => {
+      if (error instanceof ApiError && error.isUnauthorized) onUnauthorized();
+      return messageOf(error);
+    },
+    [onUnauthorized],
+  );
+
+  const loadList = useCallback(
+    async (more: boolean) => {
+      dispatch({ type: 'list/loading', more });
+      try {
+        const cursor = more ? stateRef.current.list.nextCursor : undefined;
+        dispatch({ type: 'list/loaded', page: await api.conversations(phone, cursor), more });
+      } catch (error) {
+        dispatch({ type: 'list/failed', error: fail(error) });
+      }
+    },
+    [api, phone, fail],
+  );
+
+  const refreshList = useCallback(async () => {
+    try {
+      dispatch({ type: 'list/refreshed', page: await api.conversations(phone) });
+    } catch (error) {
+      dispatch({ type: 'list/failed', error: fail(error) });
+    }
+  }, [api, phone, fail]);
+
+  const scheduleRefresh = useCallback(() => {
+    clearTimeout(refreshTimer.current);
+    refreshTimer.current = setTimeout(() => void refreshList(), REFRESH_DELAY_MS);
+  }, [refreshList]);
+
+  const loadThread = useCallback(
+    async (counterpart: string, older: boolean) => {
+      dispatch({ type: 'thread/loading', older });
+      try {
+        const cursor = older ? stateRef.current.thread?.nextCursor : undefined;
+        const page = await api.thread(phone, counterpart, cursor);
+        dispatch({ type: 'thread/loaded', counterpart, page, older });
+      } catch (error) {
+        dispatch({ type: 'thread/failed', counterpart, error: fail(error) });
+      }
+    },
+    [api, phone, fail],
+  );
+
+  // The stream opens first and the lists load once it is live: a message
+  // recorded in between is then in the lists, in the stream, or in both.
+  useEffect(() => {
+    let loaded = false;
+    const connection = new LiveConnection(api.eventsUrl(phone), api.authorization, {
+      message: (type, message) => {
+        dispatch({ type: 'live', event: type, message });
+        scheduleRefresh();
+      },
+      resync: () => {
+        void refreshList();
+        const open = stateRef.current.thread;
+        if (open) void loadThread(open.counterpart, false);
+      },
+      status: (status, detail) => {
+        setLive({ status, detail });
+        if (!loaded && (status === 'live' || status === 'stopped' || status === 'reconnecting')) {
+          // Without a stream the page still works, just not live.
+          loaded = true;
+          void loadList(false);
+        }
+      },
+      unauthorized: onUnauthorized,
+    });
+    connection.start();
+    return () => {
+      connection.stop();
+      clearTimeout(refreshTimer.current);
+    };
+  }, [api, phone, loadList, refreshList, loadThread, scheduleRefresh, onUnauthorized]);
+
+  const send = async (message: UiMessage) => {
+    dispatch({ type: 'send/started', message: { ...message, local: 'sending', error: undefined } });
+    try {
+      await api.sendSms({
+        senderPhone: message.senderPhone,
+        receiverPhone: message.receiverPhone,
+        messageText: message.text,
+        timestamp: message.sentAt ?? Math.floor(Date.now() / 1000),
+        uuid: message.uuid,
+      });
+      dispatch({ type: 'send/done', uuid: message.uuid });
+      if (
+        !stateRef.current.list.items.some((item) => item.counterpart === counterpartOf(message))
+      ) {
+        scheduleRefresh();
+      }
+    } catch (error) {
+      dispatch({ type: 'send/failed', uuid: message.uuid, error: fail(error) });
+    }
+  };
+
+  /** Runs `load` for the open thread, if there is one. */
+  const withThread = (load: (counterpart: string) => void) => () => {
+    const open = stateRef.current.thread;
+    if (open) load(open.counterpart);
+  };
+
+  return {
+    list: state.list,
+    thread: state.thread,
+    live,
+    open: (counterpart) => {
+      if (stateRef.current.thread?.counterpart === counterpart) return;
+      dispatch({ type: 'thread/open', counterpart });
+      void loadThread(counterpart, false);
+    },
+    close: () => dispatch({ type: 'thread/close' }),
+    loadMoreThreads: () => void loadList(true),
+    reloadThreads: () => void loadList(false),
+    loadOlderMessages: withThread((counterpart) => void loadThread(counterpart, true)),
+    reloadThread: withThread((counterpart) => void loadThread(counterpart, false)),
+    compose: (text) => {
+      const counterpart = stateRef.current.thread?.counterpart;
+      if (!counterpart) return;
+      const { encoding, segments } = countSms(text);
+      const now = Math.floor(Date.now() / 1000);
+      // A fresh uuid per message; resending after a failure reuses it, so the server stores it once.
+      void send({
+        uuid: newUuid(),
+        senderPhone: phone,
+        receiverPhone: counterpart,
+        text,
+        direction: 'sent',
+        status: 'sent',
+        sentAt: now,
+        receivedAt: null,
+        timestamp: now,
+        encoding,
+        segments,
+      });
+    },
+    resend: (message) => void send(message),
+  };
+}
