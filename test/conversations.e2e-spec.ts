@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { READ_STATEMENTS } from '@app/messaging';
+// Not part of @app/messaging's public face: only this EXPLAIN test needs the statements' text.
+import { READ_STATEMENTS } from '@app/messaging/messages.repository.js';
 import { buildSmsEvent, randomPhone } from './factories/sms-event.factory.js';
 import { startTestApp, type TestApp } from './setup/test-app.js';
 

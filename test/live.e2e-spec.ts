@@ -292,6 +292,7 @@ describe('Live updates (e2e)', () => {
     let lastEventId: string | undefined;
     for (let round = 0; round < 8; round += 1) {
       const listener = await listen(round % 2 ? a : b, me, admin, lastEventId);
+      // Open a little longer each round, so it closes at a different point of the writes.
       await new Promise((resolve) => setTimeout(resolve, 50 + round * 20));
       await listener.close();
       for (const { message } of listener.messages()) seen.add(message.uuid);
@@ -336,9 +337,12 @@ describe('Live updates (e2e)', () => {
 
   it('sends heartbeat comments while nothing happens', async () => {
     const listener = await listen(b, randomPhone(), admin);
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    expect(listener.comments.filter((comment) => comment === 'heartbeat').length).toBeGreaterThan(
-      1,
+    await vi.waitFor(
+      () =>
+        expect(
+          listener.comments.filter((comment) => comment === 'heartbeat').length,
+        ).toBeGreaterThan(1),
+      { timeout: 5_000 },
     );
   });
 

@@ -53,7 +53,17 @@ describe('Database outage under load (e2e)', () => {
     const stoppedAt = performance.now();
     await postgres.stop();
     postgres = undefined;
-    await sleep(1_000);
+    const { baseUrl } = app;
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(`${baseUrl}/api/health/ready`);
+          await response.arrayBuffer();
+          return response.status;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(503);
 
     const ready = await fetch(`${app.baseUrl}/api/health/ready`);
     expect(ready.status).toBe(503);
@@ -62,7 +72,8 @@ describe('Database outage under load (e2e)', () => {
       details: [{ field: 'database', problem: expect.stringMatching(/^is down: /) }],
     });
     expect((await fetch(`${app.baseUrl}/api/health/live`)).status).toBe(200);
-    await sleep(2_000);
+    // The outage lasts 3 s under load, every request of it answered 503.
+    await sleep(3_000 - (performance.now() - stoppedAt));
 
     postgres = await startEmbeddedPostgres({ dataDir, port, logger: quiet });
     const restartedAt = performance.now();

@@ -37,7 +37,14 @@ function halfSentRequest(app: AppProcess) {
     request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
     request.write(body.slice(0, 20));
   });
-  return { event, answer, finish: () => request.end(body.slice(20)) };
+  // Connected, or failed (then `answer` says how).
+  const connected = new Promise<void>((resolve) => {
+    request.once('socket', (socket) =>
+      socket.connecting ? socket.once('connect', () => resolve()) : resolve(),
+    );
+    request.once('error', () => resolve());
+  });
+  return { event, answer, connected, finish: () => request.end(body.slice(20)) };
 }
 
 /**
@@ -68,11 +75,12 @@ describe.each(['express', 'fastify'])(
       });
       await app.waitUntilReady();
 
-      // Sent while the app is idle, so that it has surely accepted them: a
-      // connection still in the kernel's accept queue when the listening socket
-      // closes is reset by the kernel, and no server can answer it.
+      // Connected before the load starts, so that the app has surely accepted
+      // them by the time it answers the load (the kernel's accept queue is first
+      // in, first out): a connection still in that queue when the listening
+      // socket closes is reset by the kernel, and no server can answer it.
       const slow = [halfSentRequest(app), halfSentRequest(app), halfSentRequest(app)];
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await Promise.all(slow.map((request) => request.connected));
 
       // Each client stops at its first refused connection: the app no longer accepts.
       const load = new SendLoad(app, {
@@ -83,6 +91,7 @@ describe.each(['express', 'fastify'])(
 
       const signalledAt = performance.now();
       app.child.kill('SIGTERM');
+      // Their bodies arrive while the app drains.
       setTimeout(() => slow.forEach((request) => request.finish()), 500);
       const exit = await app.exited;
       const exitMs = performance.now() - signalledAt;

@@ -165,6 +165,7 @@ describe('Soak: a minute of mixed load (e2e)', () => {
           const request = action.prepare();
           if (!request) continue;
           requests += 1;
+          // Paced to REQUESTS_PER_SECOND in all: a steady load, not a flood.
           const due = started + (requests / REQUESTS_PER_SECOND) * 1000;
           if (due > performance.now()) {
             await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
@@ -210,6 +211,7 @@ describe('Soak: a minute of mixed load (e2e)', () => {
           const ready = await fetch(`${target.baseUrl}/api/health/ready`);
           await ready.arrayBuffer();
           if (ready.status !== 200) unexpected.push(`readiness answered ${ready.status}`);
+          // The scrape interval.
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
       };

@@ -17,6 +17,7 @@ describe('LiveNotifier', () => {
     const repository = {
       notify: (_channel: string, payload: string) => {
         payloads.push({ at: Date.now(), payload });
+        // A NOTIFY's round trip to the database.
         return sleep(1);
       },
     } as unknown as LiveRepository;
@@ -48,6 +49,7 @@ describe('LiveNotifier', () => {
     let recorded = 0;
     while (Date.now() - started < 10 * NOTIFY_INTERVAL_MS) {
       for (let burst = 0; burst < 5; burst += 1, recorded += 1) record();
+      // A burst per millisecond, for ten intervals.
       await sleep(1);
     }
     await expect.poll(announced).toBe(recorded);

@@ -12,4 +12,4 @@ export * from './dto/conversations.dto.js';
 export * from './dto/import.dto.js';
 export * from './dto/message.dto.js';
 export * from './message-records.controller.js';
-export * from './messages.repository.js';
+export { MessagesRepository } from './messages.repository.js';

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HttpTraffic, type FinishedRequest, recordRoute } from './http-traffic.js';
@@ -33,7 +33,25 @@ async function serve(
   return { traffic, finished, url: `http://127.0.0.1:${port}`, server };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * What became of a POST sent over `agent`: its status, or the network
+ * error's code. With `maxSockets: 1` the agent keeps exactly one connection,
+ * as a keep-alive client does, and opens a new one only after the server said
+ * `Connection: close`. (fetch's shared pool opens extra connections whenever
+ * one is busy: under load one could sit in the listen backlog when the drain
+ * closes the listener, and the kernel, not the drain, would reset it.)
+ */
+function postOver(agent: Agent, url: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    const sent = httpRequest(url, { method: 'POST', agent }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    sent.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    sent.end('x');
+  });
+}
 
 /** What became of a request: its status, or the network error's code. */
 async function outcome(url: string, init?: RequestInit): Promise<number | string> {
@@ -98,6 +116,7 @@ describe('HttpTraffic', () => {
 
   describe('request deadline', () => {
     it('passes a timely answer through', async () => {
+      // Slow, but well within the deadline.
       const { url } = await serve((_req, res) => void setTimeout(() => res.end('ok'), 20), {
         requestTimeoutMs: 200,
       });
@@ -127,6 +146,7 @@ describe('HttpTraffic', () => {
         (_req, res) => {
           res.writeHead(200, { 'Content-Type': 'text/event-stream' });
           res.write(': hello\n\n');
+          // Ends well after the deadline, which must not cut it short.
           setTimeout(() => res.end('event: done\n\n'), 400);
         },
         { requestTimeoutMs: 100 },
@@ -177,10 +197,10 @@ describe('HttpTraffic', () => {
     });
 
     it('reports a request whose client left before the answer as aborted', async () => {
-      const { url, finished } = await serve(() => undefined);
+      const { url, finished, traffic } = await serve(() => undefined);
       const controller = new AbortController();
       const pending = fetch(url, { signal: controller.signal }).catch(() => undefined);
-      await sleep(50);
+      await vi.waitFor(() => expect(traffic.inFlightCount).toBe(1));
       controller.abort();
       await pending;
       await expect.poll(() => finished.length).toBe(1);
@@ -191,11 +211,11 @@ describe('HttpTraffic', () => {
   describe('drain', () => {
     it('answers the request in flight, closing its connection, and refuses new connections', async () => {
       const { url, traffic } = await serve((_req, res) => {
+        // Still unanswered when the drain starts.
         setTimeout(() => res.end('done'), 300);
       });
       const inFlight = fetch(url);
-      await sleep(50);
-      expect(traffic.inFlightCount).toBe(1);
+      await vi.waitFor(() => expect(traffic.inFlightCount).toBe(1));
 
       const drained = traffic.drain(5_000);
       expect(traffic.isDraining).toBe(true);
@@ -207,24 +227,26 @@ describe('HttpTraffic', () => {
     });
 
     it('answers a request whose body is still arriving when the drain starts', async () => {
+      let body = '';
       const { url, traffic } = await serve((req, res) => {
-        let body = '';
         req.on('data', (chunk: Buffer) => (body += String(chunk)));
         req.on('end', () => res.end(`got ${body}`));
       });
       const { port } = new URL(url);
+      const req = httpRequest({ port, host: '127.0.0.1', method: 'POST' });
       const answer = new Promise<string>((resolve, reject) => {
-        const req = httpRequest({ port, host: '127.0.0.1', method: 'POST' }, (res) => {
+        req.on('response', (res) => {
           let text = '';
           res.on('data', (chunk: Buffer) => (text += String(chunk)));
           res.on('end', () => resolve(`${res.statusCode} ${text}`));
         });
         req.on('error', reject);
-        req.write('first half, ');
-        setTimeout(() => req.end('second half'), 300);
       });
-      await sleep(100);
+      req.write('first half, ');
+      await vi.waitFor(() => expect(body).toBe('first half, '));
       const drained = traffic.drain(5_000);
+      // The rest arrives while the drain is under way.
+      setTimeout(() => req.end('second half'), 200);
       expect(await answer).toBe('200 got first half, second half');
       expect((await drained).abandoned).toBe(0);
     });
@@ -233,20 +255,30 @@ describe('HttpTraffic', () => {
       let served = 0;
       const { url, traffic } = await serve((_req, res) => {
         served += 1;
+        // Answers take a moment, so some are on the way when the drain starts.
         setTimeout(() => res.end('ok'), 2);
       });
       const outcomes = new Map<number | string, number>();
+      const answered = new Set<number>();
       let stop = false;
-      // Each worker sends its next request the moment the previous answer arrives.
-      const worker = async () => {
-        while (!stop) {
-          const result = await outcome(url, { method: 'POST', body: 'x' });
-          outcomes.set(result, (outcomes.get(result) ?? 0) + 1);
-          if (result === 'ECONNREFUSED') return;
+      // Each worker sends its next request the moment the previous answer arrives,
+      // over its own single kept-alive connection.
+      const worker = async (_: unknown, index: number) => {
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        try {
+          while (!stop) {
+            const result = await postOver(agent, url);
+            outcomes.set(result, (outcomes.get(result) ?? 0) + 1);
+            if (result === 200) answered.add(index);
+            if (result === 'ECONNREFUSED') return;
+          }
+        } finally {
+          agent.destroy();
         }
       };
       const workers = Array.from({ length: 16 }, worker);
-      await sleep(300);
+      // Every worker has a kept-alive connection and a request on the way.
+      await vi.waitFor(() => expect(answered.size).toBe(16), { timeout: 5_000 });
       const drained = await traffic.drain(5_000);
       stop = true;
       await Promise.all(workers);
@@ -259,7 +291,7 @@ describe('HttpTraffic', () => {
     it('closes what is still unanswered at the deadline', async () => {
       const { url, traffic } = await serve(() => undefined);
       const stuck = outcome(url);
-      await sleep(50);
+      await vi.waitFor(() => expect(traffic.inFlightCount).toBe(1));
       expect(await traffic.drain(200)).toEqual({ durationMs: expect.any(Number), abandoned: 1 });
       expect(await stuck).not.toBe(200);
     });
