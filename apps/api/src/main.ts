@@ -1,13 +1,12 @@
 import 'reflect-metadata';
-import { ConfigService } from '@nestjs/config';
+import type { ConfigType } from '@nestjs/config';
 import { createApp, bootstrapLogger } from './app.setup.js';
-import type { EnvironmentVariables } from './config/environment.js';
+import { httpConfig } from './config/http.config.js';
 
 async function bootstrap(): Promise<void> {
   const app = await createApp();
-  const config = app.get<ConfigService<EnvironmentVariables, true>>(ConfigService);
-  const port = config.get('PORT', { infer: true });
-  await app.listen(port, config.get('HOST', { infer: true }));
+  const { port, host } = app.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
+  await app.listen(port, host);
   bootstrapLogger.log(`SMS Service listening on http://localhost:${port}/api (docs at /api/docs)`);
 }
 

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Api, ApiError } from './api.js';
 import { formatPhone } from './format.js';
 import { Inbox } from './inbox.js';
+import { NumberField } from './components/number-field.js';
 import type { Session } from './types.js';
 
 /**
@@ -203,21 +204,14 @@ function ChooseNumber({
       ) : null}
       {session.isAdmin ? (
         <form onSubmit={submit}>
-          <label for="any-number">The admin key may open any number</label>
-          <input
+          <NumberField
             id="any-number"
-            type="tel"
+            label="The admin key may open any number"
             placeholder="+1 202 555 0143"
             value={typed}
-            aria-invalid={error ? 'true' : undefined}
-            aria-describedby={error ? 'any-number-error' : undefined}
-            onInput={(event) => setTyped(event.currentTarget.value)}
+            error={error}
+            onInput={setTyped}
           />
-          {error ? (
-            <p id="any-number-error" class="inline-error" role="alert">
-              {error}
-            </p>
-          ) : null}
           <button type="submit">Open</button>
         </form>
       ) : null}

@@ -64,6 +64,8 @@ export const httpConfig = configNamespace('http', HttpVariables, {
       'HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS',
   ],
   values: (env) => ({
+    port: env.PORT,
+    host: env.HOST,
     headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,

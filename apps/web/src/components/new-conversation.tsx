@@ -1,6 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { useState } from 'preact/hooks';
 import { readParty } from '../format.js';
+import { NumberField } from './number-field.js';
 
 interface Props {
   home?: CountryCode;
@@ -29,24 +30,16 @@ export function NewConversation({ home, onOpen }: Props) {
 
   return (
     <form id="new-conversation" class="new-conversation" onSubmit={submit}>
-      <label for="new-number">To</label>
-      <input
+      <NumberField
         id="new-number"
-        type="tel"
-        autoComplete="tel"
+        label="To"
         placeholder="Phone number or short code"
         value={typed}
-        aria-invalid={error ? 'true' : undefined}
-        aria-describedby={error ? 'new-number-error' : undefined}
-        onInput={(event) => setTyped(event.currentTarget.value)}
+        error={error}
+        onInput={setTyped}
         autoFocus
       />
       <button type="submit">Open</button>
-      {error ? (
-        <p id="new-number-error" class="inline-error" role="alert">
-          {error}
-        </p>
-      ) : null}
     </form>
   );
 }
