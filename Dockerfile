@@ -1,9 +1,8 @@
 # --- build: install everything, compile, then drop the dev dependencies ---
-FROM node:20-bookworm-slim AS build
+# Node 24, the current LTS (Node 20 is past its end of life). Its npm 11 applies
+# package.json "allowScripts", so the install script we deny there does not run.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# The image ships npm 10, which ignores package.json "allowScripts" (and so would run
-# the install script we deny there); npm 11 applies that policy.
-RUN npm install --global npm@11
 # Manifests first, so the dependency layer is reused when only sources change.
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -11,7 +10,7 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 # --- runtime: compiled code and production dependencies only ---
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 # Files stay owned by root, so the app (running as `node`) cannot modify its own code.

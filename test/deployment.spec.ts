@@ -119,6 +119,12 @@ describe('Dockerfile', () => {
     expect(instructions.filter(([keyword]) => keyword === 'FROM').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('builds and runs on Node 24, the current LTS', () => {
+    const images = instructions.filter(([keyword]) => keyword === 'FROM').map(([, image]) => image);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(image).toMatch(/^node:24[.-]/);
+  });
+
   it('runs the app as a non-root user', () => {
     // The last FROM starts the runtime stage; its last USER is the one the app runs as.
     const runtimeStage = instructions.slice(instructions.findLastIndex(([k]) => k === 'FROM'));

@@ -258,7 +258,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The database (and Redis, when configured) answer (readiness) */
+    /**
+     * The database (and Redis, when configured) answer (readiness)
+     * @description With read replicas, `info.replicas` lists each one: whether it serves reads, and its replay lag in seconds. A replica that does not answer does not make the instance unready: its reads go to the primary.
+     */
     get: operations['HealthController_ready'];
     put?: never;
     post?: never;

@@ -20,4 +20,5 @@ export * from './http/raw-body.js';
 export * from './secrets/development-secret-file.js';
 export * from './config/app-variables.js';
 export * from './config/config-namespace.js';
+export * from './config/boolean-variable.js';
 export * from './phone/phone.config.js';

@@ -1,18 +1,42 @@
 import { inspect } from 'node:util';
-import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import pg from 'pg';
+import pg, { type ClientConfig, type Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '@app/common';
 import { databaseConfig } from './database.config.js';
 import { DatabaseServer } from './database-server.js';
 import { buildDataSourceOptions } from './database.options.js';
-import { runMigrationsLocked } from './migrate.js';
+import { runMigrations } from './migrate.js';
 import { poolOf } from './pg-pool.js';
+import { ReplicaReads } from './replica-reads.js';
+import { PoolSql, type Sql } from './sql.js';
 
-/** The `pg` pool behind TypeORM, for repositories that run named prepared statements. */
+/** The `pg` pool behind TypeORM, for its gauges and its connection settings. */
 export const PG_POOL = Symbol('PG_POOL');
+
+/** `Sql` on the primary: writes, and the reads that must see them. */
+export const PRIMARY_SQL = Symbol('PRIMARY_SQL');
+
+/**
+ * `Sql` for the listing reads, which may be a little behind: the replicas
+ * (DATABASE_REPLICA_URLS) when there are any, else the primary. A ReplicaReads.
+ */
+export const READ_SQL = Symbol('READ_SQL');
+
+/**
+ * How to open a session of one's own on the primary (LISTEN): DATABASE_SESSION_URL,
+ * which bypasses a transaction-mode pooler, else the pool's own settings.
+ */
+export const SESSION_CONNECTION = Symbol('SESSION_CONNECTION');
 
 const logger = new Logger('Database');
 
@@ -25,9 +49,11 @@ class DatabaseShutdown implements OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly server: DatabaseServer,
+    @Inject(READ_SQL) private readonly reads: ReplicaReads,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.reads.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     await this.server.stop();
   }
@@ -55,6 +81,11 @@ class DatabaseServerModule {}
       inject: [databaseConfig.KEY, DatabaseServer],
       useFactory: async (config: ConfigType<typeof databaseConfig>, server: DatabaseServer) => {
         await waitForDatabase(server.url, config.connectTimeoutMs);
+        // Migrations run on every start, under an advisory lock, before any request is
+        // served. The lock belongs to a session, so behind a transaction-mode pooler
+        // they go over the direct connection; on a connection of their own either way.
+        if (config.sessionUrl) await waitForDatabase(config.sessionUrl, config.connectTimeoutMs);
+        await runMigrations(config.sessionUrl ?? server.url);
         return {
           ...buildDataSourceOptions({
             url: server.url,
@@ -67,7 +98,6 @@ class DatabaseServerModule {}
           toRetry: () => false,
         };
       },
-      // Migrations run on every start, under a lock, before any request is served.
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         // An idle pooled client whose server goes away (restart, failover)
@@ -75,13 +105,41 @@ class DatabaseServerModule {}
         poolOf(dataSource).on('error', (error) =>
           logger.warn(`Idle database connection lost: ${error.message}`),
         );
-        await runMigrationsLocked(dataSource);
         return dataSource;
       },
     }),
   ],
-  providers: [{ provide: PG_POOL, inject: [DataSource], useFactory: poolOf }, DatabaseShutdown],
-  exports: [PG_POOL],
+  providers: [
+    { provide: PG_POOL, inject: [DataSource], useFactory: poolOf },
+    {
+      provide: PRIMARY_SQL,
+      inject: [PG_POOL, databaseConfig.KEY],
+      useFactory: (pool: Pool, config: ConfigType<typeof databaseConfig>): Sql =>
+        new PoolSql(pool, config.preparedStatements),
+    },
+    {
+      provide: READ_SQL,
+      inject: [PRIMARY_SQL, databaseConfig.KEY],
+      useFactory: (primary: Sql, config: ConfigType<typeof databaseConfig>) =>
+        new ReplicaReads(
+          primary,
+          config.replicaUrls.map((url) => ({
+            url,
+            poolSize: config.poolSize,
+            statementTimeoutMs: config.statementTimeoutMs,
+            preparedStatements: config.preparedStatements,
+          })),
+        ),
+    },
+    {
+      provide: SESSION_CONNECTION,
+      inject: [PG_POOL, databaseConfig.KEY],
+      useFactory: (pool: Pool, config: ConfigType<typeof databaseConfig>): ClientConfig =>
+        config.sessionUrl ? { ...pool.options, connectionString: config.sessionUrl } : pool.options,
+    },
+    DatabaseShutdown,
+  ],
+  exports: [PG_POOL, PRIMARY_SQL, READ_SQL, SESSION_CONNECTION],
 })
 export class DatabaseModule {}
 

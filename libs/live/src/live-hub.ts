@@ -5,8 +5,8 @@ import {
   Logger,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@app/database';
+import type { ClientConfig } from 'pg';
+import { SESSION_CONNECTION } from '@app/database';
 import { toThreadMessageDto } from '@app/messaging';
 import { decodeChanges, type LiveMessageEvent, type MessageChange } from './live-event.js';
 import { LiveRepository } from './live.repository.js';
@@ -40,10 +40,10 @@ export class LiveHub implements OnModuleInit, BeforeApplicationShutdown {
 
   constructor(
     private readonly repository: LiveRepository,
-    @Inject(PG_POOL) pool: Pool,
+    @Inject(SESSION_CONNECTION) session: ClientConfig,
   ) {
     this.listener = new PgListener({
-      connection: { ...pool.options, application_name: 'sms-service-live' },
+      connection: { ...session, application_name: 'sms-service-live' },
       channel: LIVE_CHANNEL,
       logger: this.logger,
       onNotification: (payload) => this.received(payload),

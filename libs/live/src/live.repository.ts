@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@app/database';
+import { PRIMARY_SQL, type Sql } from '@app/database';
 import { type ChangedMessageRow, MessagesRepository } from '@app/messaging';
 import { positionToTimestamp } from './live-event.js';
 
@@ -21,7 +20,7 @@ const NOTIFY = { name: 'live_notify', text: 'SELECT pg_notify($1, $2)' };
 @Injectable()
 export class LiveRepository {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(PRIMARY_SQL) private readonly sql: Sql,
     private readonly messages: MessagesRepository,
   ) {}
 
@@ -49,11 +48,11 @@ export class LiveRepository {
 
   /** The database clock now, as a position. */
   async currentPosition(): Promise<bigint> {
-    const result = await this.pool.query<{ position: string }>(CURRENT_POSITION);
+    const result = await this.sql.query<{ position: string }>(CURRENT_POSITION);
     return BigInt(result.rows[0].position);
   }
 
   async notify(channel: string, payload: string): Promise<void> {
-    await this.pool.query({ ...NOTIFY, values: [channel, payload] });
+    await this.sql.query({ ...NOTIFY, values: [channel, payload] });
   }
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@app/database';
+import { PRIMARY_SQL, READ_SQL, type Sql } from '@app/database';
 import type {
   ChangedMessageRow,
   ConversationEntry,
@@ -290,10 +289,20 @@ export const READ_STATEMENTS = { FIND_CONVERSATION, FIND_THREAD, FIND_CONVERSATI
  * prepared statements on the pool TypeORM manages: TypeORM sends unnamed
  * statements, so PostgreSQL would parse and plan every call. Schema and
  * migrations stay with TypeORM.
+ *
+ * Which server answers: writes, the idempotency lookups that decide a write,
+ * one message by uuid (what a client reads right after writing it) and the
+ * live stream's reads (it reads what a NOTIFY from the primary announced)
+ * run on the primary. The three listings (get-conversation, the thread
+ * list, a thread's messages) may be as far behind as the replicas are, and
+ * run on them when there are any.
  */
 @Injectable()
 export class MessagesRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PRIMARY_SQL) private readonly primary: Sql,
+    @Inject(READ_SQL) private readonly reads: Sql,
+  ) {}
 
   /**
    * Stores events whose uuids are distinct; returns a result per event, in
@@ -302,7 +311,7 @@ export class MessagesRepository {
   async recordEvents(events: readonly SmsEvent[]): Promise<StoreResult[]> {
     if (events.length === 0) return [];
     if (events.length === 1) return [await this.recordEvent(events[0])];
-    const written = await this.pool.query<{ uuid: string; inserted: boolean }>({
+    const written = await this.primary.query<{ uuid: string; inserted: boolean }>({
       ...RECORD_EVENTS,
       values: [
         events.map((event) => event.uuid),
@@ -331,7 +340,7 @@ export class MessagesRepository {
   }
 
   private async recordEvent(event: SmsEvent): Promise<StoreResult> {
-    const written = await this.pool.query<{ inserted: boolean }>({
+    const written = await this.primary.query<{ inserted: boolean }>({
       ...RECORD_EVENT,
       values: [
         event.uuid,
@@ -354,7 +363,10 @@ export class MessagesRepository {
 
   private async findEvents(uuids: string[]): Promise<StoredMessageEvents[]> {
     if (uuids.length === 0) return [];
-    const result = await this.pool.query<StoredMessageEvents>({ ...FIND_EVENTS, values: [uuids] });
+    const result = await this.primary.query<StoredMessageEvents>({
+      ...FIND_EVENTS,
+      values: [uuids],
+    });
     return result.rows;
   }
 
@@ -364,7 +376,7 @@ export class MessagesRepository {
     limit: number,
     before: MessagePosition = NEWEST,
   ): Promise<ConversationRows> {
-    const result = await this.pool.query<[string, string, number, boolean, string]>({
+    const result = await this.reads.query<[string, string, number, boolean, string]>({
       ...FIND_CONVERSATION,
       values: [party, limit, before.time, before.uuid],
       rowMode: 'array',
@@ -393,7 +405,7 @@ export class MessagesRepository {
     options: { before?: MessagePosition; since?: number; until?: number } = {},
   ): Promise<MessageRow[]> {
     const before = options.before ?? NEWEST;
-    const result = await this.pool.query<MessageTuple>({
+    const result = await this.reads.query<MessageTuple>({
       ...FIND_THREAD,
       rowMode: 'array',
       values: [
@@ -415,7 +427,7 @@ export class MessagesRepository {
     limit: number,
     before?: { time: number; counterpart: string },
   ): Promise<ConversationSummaryRow[]> {
-    const result = await this.pool.query<[string, number, number, ...MessageTuple]>({
+    const result = await this.reads.query<[string, number, number, ...MessageTuple]>({
       ...FIND_CONVERSATIONS,
       values: [owner, before?.time ?? Infinity, before?.counterpart ?? '', limit],
       rowMode: 'array',
@@ -429,14 +441,17 @@ export class MessagesRepository {
   }
 
   async findMessage(uuid: string): Promise<MessageRecordRow | undefined> {
-    const result = await this.pool.query<MessageRecordRow>({ ...FIND_MESSAGE, values: [uuid] });
+    const result = await this.primary.query<MessageRecordRow>({ ...FIND_MESSAGE, values: [uuid] });
     return result.rows[0];
   }
 
   /** These messages, with the position of their last change. */
   async findChanged(uuids: readonly string[]): Promise<ChangedMessageRow[]> {
     if (uuids.length === 0) return [];
-    const result = await this.pool.query<ChangedMessageRow>({ ...FIND_CHANGED, values: [uuids] });
+    const result = await this.primary.query<ChangedMessageRow>({
+      ...FIND_CHANGED,
+      values: [uuids],
+    });
     return result.rows;
   }
 
@@ -450,7 +465,7 @@ export class MessagesRepository {
     newAfter: string,
     limit: number,
   ): Promise<ChangedMessageRow[]> {
-    const result = await this.pool.query<ChangedMessageRow>({
+    const result = await this.primary.query<ChangedMessageRow>({
       ...FIND_CHANGES_SINCE,
       values: [party, since, limit, newAfter],
     });

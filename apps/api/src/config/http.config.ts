@@ -1,17 +1,8 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Matches, Min } from 'class-validator';
-import { AppVariables, configNamespace } from '@app/common';
+import { AppVariables, configNamespace, toBoolean } from '@app/common';
 
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
-
-/**
- * Reads the raw string: implicit conversion would already have turned any
- * non-empty string, 'false' included, into true.
- */
-const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }): unknown => {
-  const raw = obj[key];
-  return raw === 'true' || raw === true ? true : raw === 'false' || raw === false ? false : raw;
-};
 
 /** The HTTP server and what is served on it. */
 export class HttpVariables extends AppVariables {

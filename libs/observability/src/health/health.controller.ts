@@ -15,7 +15,7 @@ import {
 import type { Pool } from 'pg';
 import { Public } from '@app/auth';
 import { ApiException, ErrorBody } from '@app/common';
-import { PG_POOL } from '@app/database';
+import { PG_POOL, READ_SQL, type ReplicaReads } from '@app/database';
 import { HttpTraffic } from '../http/http-traffic.js';
 import { RedisHealth } from './redis-health.js';
 
@@ -30,6 +30,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(READ_SQL) private readonly reads: ReplicaReads,
     private readonly redis: RedisHealth,
     private readonly traffic: HttpTraffic,
   ) {}
@@ -44,7 +45,12 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiOperation({ summary: 'The database (and Redis, when configured) answer (readiness)' })
+  @ApiOperation({
+    summary: 'The database (and Redis, when configured) answer (readiness)',
+    description:
+      'With read replicas, `info.replicas` lists each one: whether it serves reads, and its replay lag in seconds. ' +
+      'A replica that does not answer does not make the instance unready: its reads go to the primary.',
+  })
   @ApiOkResponse({ description: 'Ready to serve; `info` lists what was checked' })
   @ApiServiceUnavailableResponse({
     type: ErrorBody,
@@ -60,6 +66,11 @@ export class HealthController {
           })
           .withTimeout(CHECK_TIMEOUT_MS),
     ];
+    if (this.reads.hasReplicas) {
+      checks.push(async () =>
+        this.indicators.check('replicas').up({ replicas: await this.reads.states() }),
+      );
+    }
     if (this.redis.isConfigured) {
       checks.push(() =>
         this.indicators
