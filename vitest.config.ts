@@ -28,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts'],
-          exclude: ['test/services/**', 'test/browser/**'],
+          exclude: ['test/services/**', 'test/browser/**', 'test/topology/**'],
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -44,6 +44,17 @@ export default defineConfig({
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The deployment on this machine's nginx, PgBouncer, PostgreSQL 15 and
+        // Redis (deploy/local): `npm run test:topology`, run by .ci/run.
+        extends: true,
+        test: {
+          name: 'topology',
+          include: ['test/topology/**/*.e2e-spec.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {

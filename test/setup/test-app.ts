@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { generateApiKeySecret } from '@app/auth';
 import { createApp } from '../../apps/api/src/app.setup.js';
+import { throughPooler } from './pooler.js';
 import { createTestDatabase } from './test-database.js';
 
 export interface TestApp {
@@ -26,7 +27,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
   // app's settings (TRUST_PROXY, PUBLIC_BASE_URL, ...) would reach every later app.
   const processEnv = { ...process.env };
   const app = await createApp({
-    env: {
+    env: throughPooler({
       NODE_ENV: 'test',
       // Rate limits are the security suite's to test; other suites must not trip over them.
       THROTTLE_LIMIT: '1000000',
@@ -34,7 +35,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
       ...env,
       ADMIN_API_KEY: adminKey,
       DATABASE_URL: databaseUrl,
-    },
+    }),
     logger: false,
   });
   try {
