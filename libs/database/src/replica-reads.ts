@@ -1,14 +1,11 @@
 import { Logger } from '@nestjs/common';
 import pg, { type QueryResult, type QueryResultRow } from 'pg';
-import { isDatabaseUnavailable } from '@app/common';
+import { isDatabaseUnavailable, isRecoveryConflict } from '@app/common';
 import { PoolSql, type Sql, type Statement } from './sql.js';
 
 /** How often a replica that failed is tried again, and the probe's own limit. */
 const RECHECK_INTERVAL_MS = 1_000;
 const PROBE_TIMEOUT_MS = 1_000;
-
-/** SQLSTATE 40001 on a standby: a query cancelled by a conflict with recovery. Worth a retry elsewhere. */
-const RECOVERY_CONFLICT = '40001';
 
 /** How long the replica is behind: 0 when it has replayed all it received. */
 const REPLICA_LAG = `SELECT CASE
@@ -143,7 +140,7 @@ export class ReplicaReads implements Sql {
     const replica = this.pick();
     if (!replica) return this.primary.query<R>(statement, values);
     return replica.sql.query<R>(statement, values).catch((error: unknown) => {
-      if (!isDatabaseUnavailable(error) && codeOf(error) !== RECOVERY_CONFLICT) throw error;
+      if (!isDatabaseUnavailable(error) && !isRecoveryConflict(error)) throw error;
       replica.markDown(error);
       return this.primary.query<R>(statement, values);
     });
@@ -167,10 +164,6 @@ export class ReplicaReads implements Sql {
     }
     return undefined;
   }
-}
-
-function codeOf(error: unknown): unknown {
-  return (error as { code?: unknown } | undefined)?.code;
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {

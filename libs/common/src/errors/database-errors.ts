@@ -44,6 +44,11 @@ export function isQueryCanceled(error: unknown): boolean {
   return codeOf(error) === '57014';
 }
 
+/** On a standby, a query cancelled by a conflict with recovery (40001): worth a retry elsewhere. */
+export function isRecoveryConflict(error: unknown): boolean {
+  return codeOf(error) === '40001';
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);
   // Class 08 is "connection exception" in PostgreSQL's SQLSTATE table.
