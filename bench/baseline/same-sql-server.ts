@@ -92,10 +92,12 @@ if (!modulePath) {
   throw new Error('MESSAGES_REPOSITORY: the path of the compiled messages.repository.js');
 }
 const { MessagesRepository } = (await import(pathToFileURL(modulePath).href)) as {
-  MessagesRepository: new (pool: pg.Pool) => MessagesRepository;
+  // The primary's statements and the listings' (replicas in the app): here both are the one pool,
+  // which answers `query` as the app's `Sql` does, with named prepared statements.
+  MessagesRepository: new (primary: pg.Pool, reads: pg.Pool) => MessagesRepository;
 };
 const pool = floorPool('sms-same-sql');
-const repository = new MessagesRepository(pool);
+const repository = new MessagesRepository(pool, pool);
 
 serveFloor(
   'same-sql floor',
