@@ -3,12 +3,22 @@ import { inject } from 'vitest';
 // Not part of @app/auth's public face, which only the auth module's own code needs.
 import { ApiKey } from '@app/auth/api-key.entity.js';
 import { buildDataSourceOptions } from '@app/database';
-import { Gateway } from '@app/gateways';
+import { Gateway, GatewaySender, OutboundRateWindow } from '@app/gateways';
 import { Conversation, Message } from '@app/messaging';
+import { KeptDeliveryReport, OutboundMessage } from '@app/outbound';
 import { createTestDatabase, type TestDatabase } from './setup/test-database.js';
 
 /** Every entity of the app: each must describe exactly what the migrations create. */
-const ENTITIES = [Message, Conversation, ApiKey, Gateway];
+const ENTITIES = [
+  Message,
+  Conversation,
+  ApiKey,
+  Gateway,
+  GatewaySender,
+  OutboundRateWindow,
+  OutboundMessage,
+  KeptDeliveryReport,
+];
 
 /** What TypeORM's schema builder (and so `migration:generate`) would run to match the entities. */
 async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {

@@ -7,6 +7,7 @@ import { GatewaysModule } from '@app/gateways';
 import { LiveModule, WebPageModule } from '@app/live';
 import { MessagingModule } from '@app/messaging';
 import { ObservabilityModule } from '@app/observability';
+import { OutboundModule } from '@app/outbound';
 import { configModule } from './config/environment.js';
 
 export interface AppModuleOptions {
@@ -25,6 +26,7 @@ export class AppModule {
         DatabaseModule,
         AuthModule,
         MessagingModule,
+        OutboundModule,
         GatewaysModule,
         LiveModule,
         ObservabilityModule,

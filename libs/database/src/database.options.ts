@@ -6,6 +6,7 @@ import { IndexMessageChanges1764076000000 } from './migrations/1764076000000-Ind
 import { RecordGeneratedColumns1764077000000 } from './migrations/1764077000000-RecordGeneratedColumns.js';
 import { DropSummaryForeignKey1764078000000 } from './migrations/1764078000000-DropSummaryForeignKey.js';
 import { CreateGateways1764079000000 } from './migrations/1764079000000-CreateGateways.js';
+import { CreateOutbound1764080000000 } from './migrations/1764080000000-CreateOutbound.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   RecordGeneratedColumns1764077000000,
   DropSummaryForeignKey1764078000000,
   CreateGateways1764079000000,
+  CreateOutbound1764080000000,
 ];
 
 export interface DatabaseConnectionSettings {

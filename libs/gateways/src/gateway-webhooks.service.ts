@@ -3,9 +3,10 @@ import { v5 as uuidV5 } from 'uuid';
 import { AuthFailureLimiter } from '@app/auth';
 import { ApiException, PhoneNumbers } from '@app/common';
 import { MessageRecorder } from '@app/messaging';
+import { DeliveryReports } from '@app/outbound';
 import type { WebhookOutcome } from './dto/webhook-answer.dto.js';
 import type { Gateway } from './gateway.entity.js';
-import type { GatewayProviderName } from './gateway-provider-name.js';
+import type { GatewayProviderName, WebhookProviderName } from './gateway-provider-name.js';
 import { GatewaysService } from './gateways.service.js';
 import { AndroidSmsGatewayProvider } from './providers/android-sms-gateway.provider.js';
 import type {
@@ -32,7 +33,7 @@ export interface IncomingWebhook {
   clientAddress: string;
 }
 
-const PROVIDERS: Record<GatewayProviderName, GatewayProvider> = {
+const PROVIDERS: Record<WebhookProviderName, GatewayProvider> = {
   twilio: new TwilioProvider(),
   'android-sms-gateway': new AndroidSmsGatewayProvider(),
   textbee: new TextbeeProvider(),
@@ -63,6 +64,7 @@ export class GatewayWebhooks {
     private readonly failures: AuthFailureLimiter,
     private readonly urls: PublicUrls,
     private readonly events: WebhookEvents,
+    private readonly deliveryReports: DeliveryReports,
   ) {}
 
   async receive(gatewayId: string, incoming: IncomingWebhook): Promise<WebhookReply> {
@@ -72,7 +74,9 @@ export class GatewayWebhooks {
       if (blockedFor > 0) throw tooManyFailures(blockedFor);
       const { gateway, secret } = await this.gateways.findWithSecret(gatewayId);
       provider = gateway.provider;
-      return await this.handle(gateway, secret, PROVIDERS[gateway.provider], incoming);
+      // findWithSecret only finds connections with a webhook.
+      const webhookProvider = PROVIDERS[gateway.provider as WebhookProviderName];
+      return await this.handle(gateway, secret, webhookProvider, incoming);
     } catch (error) {
       this.events.publish({ provider, result: resultOfError(error) });
       throw error;
@@ -105,6 +109,12 @@ export class GatewayWebhooks {
     if (reading.kind === 'ignored') {
       this.logger.debug(`Gateway ${gateway.id}: ${reading.event} acknowledged, nothing recorded`);
       return this.answer(gateway.provider, provider, 'ignored');
+    }
+    if (reading.kind === 'status') {
+      // Matched by the provider's id; one for a message not sent here is kept a while, then dropped.
+      if (!gateway.outbound) return this.answer(gateway.provider, provider, 'ignored');
+      await this.deliveryReports.apply(gateway.id, reading.report);
+      return this.answer(gateway.provider, provider, 'status');
     }
     const { sms } = reading;
     const uuid = uuidV5(sms.providerMessageId, gateway.id);

@@ -49,7 +49,7 @@ export class GatewaysController {
     @Body() body: CreateGatewayDto,
     @RequestOrigin() origin: string,
   ): Promise<GatewayDto> {
-    const gateway = await this.gateways.create(body);
+    const gateway = await this.gateways.create(body, (id) => this.urls.webhookUrl(id, origin));
     return toGatewayDto(gateway, this.urls.webhookUrl(gateway.id, origin));
   }
 

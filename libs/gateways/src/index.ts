@@ -7,3 +7,7 @@ export * from './dto/gateway.dto.js';
 export * from './dto/webhook-answer.dto.js';
 export * from './secrets/secret-box.js';
 export * from './gateways.config.js';
+export * from './outbound/gateway-sender.entity.js';
+export * from './outbound/outbound-rate-window.entity.js';
+export * from './outbound/outbound-settings.js';
+export * from './dto/outbound.dto.js';

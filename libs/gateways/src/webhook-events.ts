@@ -5,6 +5,7 @@ import type { GatewayProviderName } from './gateway-provider-name.js';
 export const WEBHOOK_RESULTS = [
   'recorded',
   'replayed',
+  'status',
   'ignored',
   'invalid',
   'unauthorized',

@@ -42,6 +42,10 @@ export class LiveNotifier implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.subscription = this.events.recorded$.subscribe((event) => this.record(event));
+    // A delivery status moving on is an update too.
+    this.subscription.add(
+      this.events.changed$.subscribe((change) => this.queue({ kind: 'updated', ...change })),
+    );
   }
 
   /** Sends what is still pending before the pool closes. */
@@ -56,12 +60,16 @@ export class LiveNotifier implements OnModuleInit, BeforeApplicationShutdown {
     const kind =
       event.outcome === 'created' ? 'created' : event.outcome === 'merged' ? 'updated' : undefined;
     if (!kind) return;
-    this.pending.push({
+    this.queue({
       kind,
       uuid: event.uuid,
       senderPhone: event.senderPhone,
       receiverPhone: event.receiverPhone,
     });
+  }
+
+  private queue(change: MessageChange): void {
+    this.pending.push(change);
     this.schedule();
   }
 

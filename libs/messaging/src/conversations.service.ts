@@ -99,11 +99,15 @@ export class ConversationsService {
       options.limit ?? DEFAULT_THREAD_LIMIT,
     );
     const before = paging.startAt(options.before);
-    const found = await this.repository.findThread(party, other, paging.rowsToRead, {
-      before: before && { time: before.time, uuid: before.key },
-      since: options.since,
-      until: options.until,
-    });
+    const [found, optOut] = await Promise.all([
+      this.repository.findThread(party, other, paging.rowsToRead, {
+        before: before && { time: before.time, uuid: before.key },
+        since: options.since,
+        until: options.until,
+      }),
+      // The thread's current state, shown with its newest page.
+      before ? undefined : this.repository.findOptOut(party, other),
+    ]);
     const { rows, nextCursor } = paging.page(found, (row) => ({
       time: row.occurredAt,
       key: row.uuid,
@@ -111,6 +115,7 @@ export class ConversationsService {
     return {
       messages: rows.reverse().map((row) => toThreadMessageDto(row, party)),
       nextCursor: nextCursor ?? null,
+      optOut: optOut ?? null,
     };
   }
 

@@ -13,3 +13,4 @@ export * from './dto/import.dto.js';
 export * from './dto/message.dto.js';
 export * from './message-records.controller.js';
 export { MessagesRepository } from './messages.repository.js';
+export * from './opt-out.js';

@@ -11,6 +11,13 @@ export interface MessageRecorded {
   receiverPhone: string;
 }
 
+/** A message changed other than by a reported event: its delivery moved on. Published after the commit. */
+export interface MessageChanged {
+  uuid: string;
+  senderPhone: string;
+  receiverPhone: string;
+}
+
 /**
  * In-process stream of recording outcomes, for observers that must not slow
  * down or fail a write: metrics, live updates. Subscribers get events
@@ -20,8 +27,14 @@ export interface MessageRecorded {
 export class MessageEvents {
   private readonly recorded = new Subject<MessageRecorded>();
   readonly recorded$ = this.recorded.asObservable();
+  private readonly changed = new Subject<MessageChanged>();
+  readonly changed$ = this.changed.asObservable();
 
   publish(event: MessageRecorded): void {
     this.recorded.next(event);
+  }
+
+  publishChange(change: MessageChanged): void {
+    this.changed.next(change);
   }
 }

@@ -8,7 +8,8 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { SmsEncoding } from '@app/common';
-import type { MessageStatus } from './messages.types.js';
+import type { DeliveryStatus, MessageStatus } from './messages.types.js';
+import { OPT_OUT_KEYWORD_PREDICATE } from './opt-out.js';
 
 /** Mirrors the migrations, which are the source of truth for the schema. */
 @Entity({ name: 'messages' })
@@ -20,6 +21,13 @@ import type { MessageStatus } from './messages.types.js';
 @Index('IDX_messages_thread_time', ['partyLow', 'partyHigh', 'occurredAt', 'uuid'])
 @Index('IDX_messages_sender_changes', ['senderPhone', 'updatedAt', 'uuid'])
 @Index('IDX_messages_receiver_changes', ['receiverPhone', 'updatedAt', 'uuid'])
+@Check(
+  'CHK_messages_delivery_status',
+  `"delivery_status" IN ('queued', 'sending', 'sent', 'delivered', 'failed')`,
+)
+@Index('IDX_messages_opt_out_keywords', ['receiverPhone', 'senderPhone', 'occurredAt'], {
+  where: OPT_OUT_KEYWORD_PREDICATE,
+})
 export class Message {
   @PrimaryColumn('uuid')
   uuid: string;
@@ -74,6 +82,10 @@ export class Message {
   })
   partyHigh: string;
 
+  /** Where a message sent through a gateway stands; null for messages phones reported. */
+  @Column({ name: 'delivery_status', type: 'varchar', length: 10, nullable: true })
+  deliveryStatus: DeliveryStatus | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
@@ -81,11 +93,16 @@ export class Message {
   updatedAt: Date;
 }
 
-/** Where a message stands, derived from which of its two events are known. */
+/**
+ * Where a message stands: a message sent through a gateway by its delivery,
+ * any other by which of its two events are known.
+ */
 export function messageStatus(message: {
   sentAt: Date | number | null;
   receivedAt: Date | number | null;
+  deliveryStatus?: DeliveryStatus | null;
 }): MessageStatus {
+  if (message.deliveryStatus) return message.deliveryStatus;
   if (message.sentAt !== null && message.receivedAt !== null) return 'delivered';
   return message.sentAt !== null ? 'sent' : 'received';
 }

@@ -12,6 +12,7 @@ import type {
   StoredMessageEvents,
   StoreResult,
 } from './messages.types.js';
+import { isStopKeyword, OPT_OUT_KEYWORD_PREDICATE, type OptOutRow } from './opt-out.js';
 
 /** Where a listing starts when the client sends no cursor: after everything. */
 const NEWEST: MessagePosition = { time: Infinity, uuid: '00000000-0000-0000-0000-000000000000' };
@@ -22,7 +23,8 @@ const MESSAGE_COLUMNS = `
   m.text, m.encoding, m.segments,
   extract(epoch FROM m.sent_at)::float8 AS "sentAt",
   extract(epoch FROM m.received_at)::float8 AS "receivedAt",
-  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt"`;
+  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt",
+  m.delivery_status AS "deliveryStatus"`;
 
 /**
  * Reads return only what their answer shows: every column costs decoding, and
@@ -33,7 +35,11 @@ const MESSAGE_COLUMNS = `
  * in a process running one statement (measured against a minimal Nest app).
  */
 const RECORD_COLUMNS = `${MESSAGE_COLUMNS},
-  m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
+  m.created_at AS "createdAt", m.updated_at AS "updatedAt",
+  o.gateway_id::text AS "gatewayId", o.provider_message_id AS "providerMessageId",
+  o.attempts, o.error_code AS "errorCode", o.error_reason AS "errorReason",
+  o.queued_at AS "queuedAt", o.sent_at AS "handedOverAt", o.delivered_at AS "deliveredAt",
+  o.failed_at AS "failedAt"`;
 
 /** get-conversation's answer, seen from $1: the other party, text, time, sent by $1, and the cursor key. */
 const CONVERSATION_COLUMNS = `
@@ -114,6 +120,21 @@ const RECORD_EVENTS = {
     SELECT uuid::text AS uuid, inserted FROM upsert`,
 };
 
+/** Both parties' summaries for the one message `upsert` inserted (none when it inserted nothing). */
+const SUMMARIES_OF_ONE = `
+    summaries AS (
+      INSERT INTO conversations AS c
+        (owner_phone, counterpart_phone, last_message_uuid, last_occurred_at, message_count)
+      SELECT sender_phone, receiver_phone, uuid, occurred_at, 1 FROM upsert WHERE inserted
+      UNION ALL
+      SELECT receiver_phone, sender_phone, uuid, occurred_at, 1 FROM upsert
+        WHERE inserted AND receiver_phone <> sender_phone
+      ORDER BY 1, 2
+      ON CONFLICT (owner_phone, counterpart_phone) DO UPDATE
+        SET message_count = c.message_count + 1,
+            ${NEWEST_OF_THREAD}
+    )`;
+
 /**
  * RECORD_EVENTS for the one event of send-sms/receive-sms, with the same
  * rules: no unnest, no grouping, the two summaries as two rows. A third less
@@ -132,18 +153,33 @@ const RECORD_EVENT = {
               to_timestamp($7::float8))
       ${MERGE_OTHER_SIDE}
     ),
-    summaries AS (
-      INSERT INTO conversations AS c
-        (owner_phone, counterpart_phone, last_message_uuid, last_occurred_at, message_count)
-      SELECT sender_phone, receiver_phone, uuid, occurred_at, 1 FROM upsert WHERE inserted
-      UNION ALL
-      SELECT receiver_phone, sender_phone, uuid, occurred_at, 1 FROM upsert
-        WHERE inserted AND receiver_phone <> sender_phone
-      ORDER BY 1, 2
-      ON CONFLICT (owner_phone, counterpart_phone) DO UPDATE
-        SET message_count = c.message_count + 1,
-            ${NEWEST_OF_THREAD}
-    )
+    ${SUMMARIES_OF_ONE}
+    SELECT inserted FROM upsert`,
+};
+
+/**
+ * A message sent through a gateway (POST /api/messages): the message, both
+ * summaries and its delivery job ($7: the connection) in one statement, so an
+ * acknowledged message always has its job. A known uuid writes nothing; the
+ * caller reads what is stored to tell a replay from a conflict.
+ */
+const RECORD_OUTGOING = {
+  name: 'messages_record_outgoing',
+  text: `
+    WITH upsert AS (
+      INSERT INTO messages AS m
+        (uuid, sender_phone, receiver_phone, text, encoding, segments, sent_at, occurred_at,
+         delivery_status)
+      VALUES ($1::uuid, $2::varchar, $3::varchar, $4::text, $5::varchar, $6::int2, now(), now(),
+              'queued')
+      ON CONFLICT (uuid) DO NOTHING
+      RETURNING m.uuid, m.sender_phone, m.receiver_phone, m.occurred_at, true AS inserted
+    ),
+    job AS (
+      INSERT INTO outbound_messages (message_uuid, gateway_id, status)
+      SELECT uuid, $7::uuid, 'queued' FROM upsert
+    ),
+    ${SUMMARIES_OF_ONE}
     SELECT inserted FROM upsert`,
 };
 
@@ -209,7 +245,24 @@ const FIND_CONVERSATIONS = {
 
 const FIND_MESSAGE = {
   name: 'messages_find_one',
-  text: `SELECT ${RECORD_COLUMNS} FROM messages AS m WHERE m.uuid = $1::uuid`,
+  text: `
+    SELECT ${RECORD_COLUMNS} FROM messages AS m
+    LEFT JOIN outbound_messages AS o ON o.message_uuid = m.uuid
+    WHERE m.uuid = $1::uuid`,
+};
+
+/**
+ * Whether $2 has opted out of messages from $1: its latest keyword message
+ * to $1, found in the partial index of keyword messages (a few rows at most).
+ */
+const FIND_OPT_OUT_KEYWORD = {
+  name: 'messages_find_opt_out_keyword',
+  text: `
+    SELECT upper(btrim(text)) AS keyword, extract(epoch FROM occurred_at)::float8 AS since
+    FROM messages
+    WHERE receiver_phone = $1 AND sender_phone = $2 AND ${OPT_OUT_KEYWORD_PREDICATE}
+    ORDER BY occurred_at DESC
+    LIMIT 1`,
 };
 
 /** A message with where its last change sits on the database clock. */
@@ -255,6 +308,7 @@ type MessageTuple = [
   number | null,
   number | null,
   number,
+  MessageRow['deliveryStatus'],
 ];
 
 function toMessageRow([
@@ -267,6 +321,7 @@ function toMessageRow([
   sentAt,
   receivedAt,
   occurredAt,
+  deliveryStatus,
 ]: MessageTuple): MessageRow {
   return {
     uuid,
@@ -278,11 +333,18 @@ function toMessageRow([
     sentAt,
     receivedAt,
     occurredAt,
+    deliveryStatus,
   };
 }
 
 /** The read statements, for the EXPLAIN test that proves they stay index scans. */
-export const READ_STATEMENTS = { FIND_CONVERSATION, FIND_THREAD, FIND_CONVERSATIONS, FIND_MESSAGE };
+export const READ_STATEMENTS = {
+  FIND_CONVERSATION,
+  FIND_THREAD,
+  FIND_CONVERSATIONS,
+  FIND_MESSAGE,
+  FIND_OPT_OUT_KEYWORD,
+};
 
 /**
  * Storage for messages and thread summaries. The statements run as named
@@ -337,6 +399,29 @@ export class MessagesRepository {
       if (!row) throw new Error(`Message ${event.uuid} vanished while it was recorded`);
       return { outcome: 'unchanged', stored: row };
     });
+  }
+
+  /**
+   * Stores a message to send through connection `gatewayId`, with its job;
+   * false when the uuid is already taken (nothing written).
+   */
+  async recordOutgoing(
+    message: Omit<SmsEvent, 'kind' | 'timestamp'>,
+    gatewayId: string,
+  ): Promise<boolean> {
+    const written = await this.primary.query<{ inserted: boolean }>({
+      ...RECORD_OUTGOING,
+      values: [
+        message.uuid,
+        message.senderPhone,
+        message.receiverPhone,
+        message.text,
+        message.encoding,
+        message.segments,
+        gatewayId,
+      ],
+    });
+    return written.rows.length > 0;
   }
 
   private async recordEvent(event: SmsEvent): Promise<StoreResult> {
@@ -443,6 +528,20 @@ export class MessagesRepository {
   async findMessage(uuid: string): Promise<MessageRecordRow | undefined> {
     const result = await this.primary.query<MessageRecordRow>({ ...FIND_MESSAGE, values: [uuid] });
     return result.rows[0];
+  }
+
+  /**
+   * The opt-out `counterpart` holds against `owner`: its latest received
+   * keyword message when that is a stop, else undefined. Read on the primary:
+   * a send decides on it.
+   */
+  async findOptOut(owner: string, counterpart: string): Promise<OptOutRow | undefined> {
+    const result = await this.primary.query<OptOutRow>({
+      ...FIND_OPT_OUT_KEYWORD,
+      values: [owner, counterpart],
+    });
+    const [latest] = result.rows;
+    return latest && isStopKeyword(latest.keyword) ? latest : undefined;
   }
 
   /** These messages, with the position of their last change. */

@@ -6,8 +6,27 @@ export type SmsEventKind = 'sent' | 'received';
 /** Seen from one party: did that number send the message or receive it? */
 export type MessageDirection = 'sent' | 'received';
 
-/** Where a message stands, derived from which of its two events are known. */
-export type MessageStatus = 'sent' | 'received' | 'delivered';
+/**
+ * Where a message sent through a gateway stands: `queued` → `sending` →
+ * `sent` (the provider took it) → `delivered` or `failed`.
+ */
+export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * Where a message stands: for a reported message, which of its two events are
+ * known (`sent`, `received`, both: `delivered`); for one sent through a
+ * gateway, its delivery status.
+ */
+export const MESSAGE_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'received',
+  'delivered',
+  'failed',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** What recording one event did to the store. */
 export type RecordOutcome =
@@ -70,12 +89,23 @@ export interface MessageRow {
   sentAt: number | null;
   receivedAt: number | null;
   occurredAt: number;
+  deliveryStatus: DeliveryStatus | null;
 }
 
 /** A message with the server's own timestamps, for the one endpoint that shows them. */
 export interface MessageRecordRow extends MessageRow {
   createdAt: Date;
   updatedAt: Date;
+  /** The delivery of a message sent through a gateway; all null for reported messages. */
+  gatewayId: string | null;
+  providerMessageId: string | null;
+  attempts: number | null;
+  errorCode: string | null;
+  errorReason: string | null;
+  queuedAt: Date | null;
+  handedOverAt: Date | null;
+  deliveredAt: Date | null;
+  failedAt: Date | null;
 }
 
 /** One message of get-conversation's answer, as the repository reads it (the contract's four fields). */

@@ -6,6 +6,7 @@ import { databaseConfig, type DatabaseVariables } from '@app/database';
 import { gatewaysConfig, type GatewaysVariables } from '@app/gateways';
 import { liveConfig, type LiveVariables } from '@app/live';
 import { observabilityConfig, type ObservabilityVariables } from '@app/observability';
+import { outboundConfig, type OutboundVariables } from '@app/outbound';
 import { httpConfig, type HttpVariables } from './http.config.js';
 
 /** Each lib's namespace, and the app's own (http). */
@@ -15,6 +16,7 @@ export const CONFIG_NAMESPACES = [
   databaseConfig,
   authConfig,
   gatewaysConfig,
+  outboundConfig,
   liveConfig,
   observabilityConfig,
 ] as const;
@@ -25,6 +27,7 @@ export type EnvironmentVariables = HttpVariables &
   DatabaseVariables &
   AuthVariables &
   GatewaysVariables &
+  OutboundVariables &
   LiveVariables &
   ObservabilityVariables;
 

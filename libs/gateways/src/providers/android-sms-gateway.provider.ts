@@ -1,3 +1,4 @@
+import { readAndroidStatusEvent } from '../senders/android-sms-gateway.sender.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   IsDefined,
@@ -125,8 +126,13 @@ export class AndroidSmsGatewayProvider implements GatewayProvider {
   }
 
   read(request: WebhookRequest): WebhookReading {
-    const webhook = validated(AndroidWebhookDto, parseJsonBody(request.body), '');
-    if (webhook.event !== 'sms:received') return { kind: 'ignored', event: webhook.event };
+    const body = parseJsonBody(request.body);
+    const webhook = validated(AndroidWebhookDto, body, '');
+    if (webhook.event !== 'sms:received') {
+      // sms:sent, sms:delivered and sms:failed report on a message we sent.
+      const report = readAndroidStatusEvent(body);
+      return report ? { kind: 'status', report } : { kind: 'ignored', event: webhook.event };
+    }
     const payload = validated(AndroidSmsReceivedDto, webhook.payload, 'payload');
     const from = payload.sender ?? payload.phoneNumber;
     if (from === undefined) throw ApiException.field(400, 'payload.sender', 'must be a string');

@@ -2,7 +2,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ApiException, decodeJsonBody, toErrorDetails, unixSecondsProblem } from '@app/common';
 import type { WebhookAnswerDto } from '../dto/webhook-answer.dto.js';
-import type { GatewayProviderName } from '../gateway-provider-name.js';
+import type { WebhookProviderName } from '../gateway-provider-name.js';
+import type { DeliveryReport } from '../senders/sms-sender.js';
 
 /** A webhook request as the providers see it: the exact bytes, for their signatures. */
 export interface WebhookRequest {
@@ -30,6 +31,8 @@ export interface InboundSms {
 
 export type WebhookReading =
   | { kind: 'message'; sms: InboundSms }
+  /** Where a message we sent through this connection stands. */
+  | { kind: 'status'; report: DeliveryReport }
   /** A valid event that records nothing (a ping, a status report); `event` names it for the logs. */
   | { kind: 'ignored'; event: string };
 
@@ -44,7 +47,7 @@ export interface WebhookReply {
  * same steps: media type, signature, payload, then the same recording rules.
  */
 export interface GatewayProvider {
-  readonly name: GatewayProviderName;
+  readonly name: WebhookProviderName;
   /** The media type the provider posts; anything else is refused with 415. */
   readonly mediaType: 'application/json' | 'application/x-www-form-urlencoded';
   /** True when the request carries a valid signature made with `secret`. */

@@ -69,6 +69,29 @@ describe('TwilioProvider', () => {
     });
     expect(() => provider.read(request(`${body}&Extra=%FF`, {}, url))).toThrow(/form/);
   });
+
+  it("reads a status callback of a message sent through it, with Twilio's error code", () => {
+    const callback = (fields: Record<string, string>) =>
+      new URLSearchParams({
+        MessageSid: params.MessageSid,
+        From: params.To,
+        To: params.From,
+        ...fields,
+      }).toString();
+    expect(
+      provider.read(request(callback({ MessageStatus: 'delivered', SmsStatus: 'delivered' }), {})),
+    ).toEqual({
+      kind: 'status',
+      report: { providerMessageId: params.MessageSid, status: 'delivered' },
+    });
+    expect(
+      provider.read(request(callback({ MessageStatus: 'undelivered', ErrorCode: '30003' }), {})),
+    ).toMatchObject({ kind: 'status', report: { status: 'failed', errorCode: '30003' } });
+    expect(provider.read(request(callback({ MessageStatus: 'sending' }), {}))).toEqual({
+      kind: 'ignored',
+      event: 'status sending',
+    });
+  });
 });
 
 describe('AndroidSmsGatewayProvider', () => {
@@ -89,15 +112,19 @@ describe('AndroidSmsGatewayProvider', () => {
     expect(provider.verify(request(body, { 'x-signature': signature }), 'key', now)).toBe(false);
   });
 
-  it("reads the fixture's sms:received, and acknowledges the other events", () => {
+  it("reads the fixture's sms:received and status events, and acknowledges the others", () => {
     expect(provider.read(request(body, {}))).toMatchObject({
       kind: 'message',
       sms: { from: '+12025550143', simNumber: 1, timestamp: 1741958813 },
     });
-    for (const event of ['sms:sent', 'sms:delivered', 'sms:failed', 'system:ping']) {
-      const other = JSON.stringify(fixture('android-sms-gateway')[event]);
-      expect(provider.read(request(other, {}))).toEqual({ kind: 'ignored', event });
+    const events = fixture('android-sms-gateway');
+    const statuses = { 'sms:sent': 'sent', 'sms:delivered': 'delivered', 'sms:failed': 'failed' };
+    for (const [event, status] of Object.entries(statuses)) {
+      const report = provider.read(request(JSON.stringify(events[event]), {}));
+      expect(report).toMatchObject({ kind: 'status', report: { status } });
     }
+    const ping = JSON.stringify(events['system:ping']);
+    expect(provider.read(request(ping, {}))).toEqual({ kind: 'ignored', event: 'system:ping' });
   });
 });
 

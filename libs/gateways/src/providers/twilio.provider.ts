@@ -1,3 +1,4 @@
+import { readTwilioStatusCallback } from '../senders/twilio.sender.js';
 import { IsDefined, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import twilioWebhooks from 'twilio/lib/webhooks/webhooks.js';
 import { ApiException, HasCodePointLength, IsStorableText } from '@app/common';
@@ -87,7 +88,18 @@ export class TwilioProvider implements GatewayProvider {
   }
 
   read(request: WebhookRequest): WebhookReading {
-    const form = validated(TwilioInboundDto, formParams(request), '');
+    const params = formParams(request);
+    // A status callback of a message we sent (StatusCallback): MessageStatus, no Body.
+    if (params.MessageStatus !== undefined) {
+      const pairs = Object.entries(params).flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((item) => [name, item]),
+      );
+      const report = readTwilioStatusCallback(new URLSearchParams(pairs));
+      return report
+        ? { kind: 'status', report }
+        : { kind: 'ignored', event: `status ${String(params.MessageStatus)}` };
+    }
+    const form = validated(TwilioInboundDto, params, '');
     if (form.SmsStatus !== undefined && form.SmsStatus !== 'received') {
       return { kind: 'ignored', event: `status ${form.SmsStatus}` };
     }

@@ -1,9 +1,11 @@
 import { ApiCursor, ApiInteger, ApiMaxItems, ApiParty, ApiText, ApiUuid } from '@app/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_UNIX_SECONDS } from '@app/common';
 import { messageStatus } from '../message.entity.js';
 import type { ConversationSummaryRow, MessageDirection, MessageStatus } from '../messages.types.js';
+import { STOP_KEYWORDS } from '../opt-out.js';
 import { ThreadMessageDto } from './message.dto.js';
 
 export const DEFAULT_THREADS_LIMIT = 20;
@@ -97,6 +99,16 @@ export class ConversationsPageDto {
   nextCursor: string | null;
 }
 
+/** The counterpart texted a stop keyword to this number: nothing can be sent to it from here until it texts START or UNSTOP. */
+export class OptOutDto {
+  /** The keyword it sent, upper-cased. @example "STOP" */
+  @ApiProperty({ enum: STOP_KEYWORDS })
+  keyword: string;
+  /** When it sent it, unix seconds. @example 1764072000 */
+  @ApiInteger(0, MAX_UNIX_SECONDS)
+  since: number;
+}
+
 export class ThreadPageDto {
   /** Oldest first within the page; pages go from newest to oldest. */
   @ApiMaxItems(MAX_THREAD_LIMIT)
@@ -104,6 +116,9 @@ export class ThreadPageDto {
   /** Pass as `before` for the older page; null when there is none. */
   @ApiCursor(true)
   nextCursor: string | null;
+  /** The thread's opt-out, with the newest page (no `before`); null when there is none, and on older pages. */
+  @ApiProperty({ type: () => OptOutDto, nullable: true })
+  optOut: OptOutDto | null;
 }
 
 export function toConversationSummaryDto(

@@ -1,0 +1,257 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { Subscription } from 'rxjs';
+import {
+  type ClaimedJob,
+  DeliveryReports,
+  OutboundEvents,
+  outboundConfig,
+  OutboxRepository,
+} from '@app/outbound';
+import { GatewaysService } from '../gateways.service.js';
+import { SendFailure, type SmsSender } from '../senders/sms-sender.js';
+import { SenderPool } from './sender-pool.js';
+
+/** Housekeeping (expired leases, deleted connections, stale reports) at most this often. */
+const SWEEP_INTERVAL_MS = 5_000;
+/** Accepted sends are stored in batches: one statement for up to this many. */
+const COMPLETION_BATCH = 200;
+/** Kept reports that no message claimed by then are dropped. */
+const KEPT_REPORT_DAYS = 7;
+const UNKNOWN_OUTCOME_REASON =
+  'The service stopped after handing the message over and before storing the answer, so it may have been sent. It is not sent again by itself; retry it to send it again.';
+
+/**
+ * Hands queued messages to their providers. Every instance runs one; they
+ * share the outbox through PostgreSQL (FOR UPDATE SKIP LOCKED), and each
+ * connection's rate holds across them. A message is handed over at most once
+ * per claim: the claim's lease marks it `sending` before the hand-over, and
+ * the provider's answer is stored before the job can be claimed again.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Delivery');
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private kicked = false;
+  private lastSweepAt = 0;
+  private readonly inFlight = new Map<string, number>();
+  private readonly hangingSends = new Set<Promise<void>>();
+  private completions: Array<{ uuid: string; providerMessageId: string; gatewayId: string }> = [];
+  private flushing?: Promise<void>;
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly reports: DeliveryReports,
+    private readonly senders: SenderPool,
+    private readonly gateways: GatewaysService,
+    private readonly events: OutboundEvents,
+    @Inject(outboundConfig.KEY) private readonly config: ConfigType<typeof outboundConfig>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.worker) return;
+    this.running = true;
+    // A message queued here starts at once; other instances' work is found by polling.
+    this.subscription = this.events.changed$.subscribe((change) => {
+      if (change.status === 'queued') this.kick();
+    });
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, then waits for the hand-overs under way and stores their answers. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.subscription?.unsubscribe();
+    this.kick();
+    await this.loop;
+    await Promise.allSettled([...this.hangingSends]);
+    await this.flush();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.round();
+      } catch (error) {
+        this.logger.warn(`Delivery round failed, retrying: ${(error as Error).message}`);
+        await this.pause(1_000);
+        continue;
+      }
+      await this.pause(this.config.pollMs);
+    }
+  }
+
+  private async round(): Promise<void> {
+    if (Date.now() - this.lastSweepAt >= SWEEP_INTERVAL_MS) await this.sweep();
+    for (const gateway of await this.outbox.findSendingGateways()) {
+      if (!this.running) return;
+      const sender = await this.senders.get(gateway.id);
+      if (!sender) continue;
+      // Keep the sender's window full, and a window's worth waiting behind it.
+      const free = sender.window * 2 - (this.inFlight.get(gateway.id) ?? 0);
+      if (free <= 0) continue;
+      const jobs = await this.outbox.claim(
+        gateway.id,
+        free,
+        gateway.ratePerSecond,
+        this.config.leaseMs,
+      );
+      for (const job of jobs) this.track(this.deliver(sender, job));
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    this.lastSweepAt = Date.now();
+    const recovered = await this.outbox.recoverExpired(RESENDING_PROVIDERS, UNKNOWN_OUTCOME_REASON);
+    for (const change of recovered) {
+      this.reports.announce(change);
+      if (change.status === 'failed') {
+        this.logger.warn(`Message ${change.uuid}: its hand-over was interrupted; outcome unknown`);
+      }
+    }
+    for (const change of await this.outbox.failOrphaned()) this.reports.announce(change);
+    await this.outbox.expireKeptReports(KEPT_REPORT_DAYS);
+    const sending = (await this.gateways.list()).filter((gateway) => gateway.outbound);
+    await this.senders.retainOnly(new Set(sending.map((gateway) => gateway.id)));
+    // SMPP receipts arrive on a bound session: keep one for every SMPP connection.
+    for (const gateway of sending) {
+      if (gateway.provider === 'smpp') void this.senders.get(gateway.id);
+    }
+  }
+
+  private async deliver(sender: SmsSender, job: ClaimedJob): Promise<void> {
+    this.inFlight.set(job.gatewayId, (this.inFlight.get(job.gatewayId) ?? 0) + 1);
+    try {
+      const { providerMessageId } = await sender.send({
+        uuid: job.uuid,
+        from: job.from,
+        to: job.to,
+        text: job.text,
+        encoding: job.encoding,
+        segments: job.segments,
+        statusCallbackUrl: this.senders.statusCallbackUrl(job.gatewayId),
+      });
+      this.events.attempt({ provider: sender.provider, outcome: 'accepted' });
+      this.complete({ uuid: job.uuid, providerMessageId, gatewayId: job.gatewayId });
+    } catch (error) {
+      await this.settleFailure(sender, job, error);
+    } finally {
+      this.inFlight.set(job.gatewayId, (this.inFlight.get(job.gatewayId) ?? 1) - 1);
+      this.kick();
+    }
+  }
+
+  private async settleFailure(sender: SmsSender, job: ClaimedJob, error: unknown) {
+    const failure =
+      error instanceof SendFailure
+        ? error
+        : SendFailure.transient('error', `sending failed: ${(error as Error).message}`);
+    if (failure.code === 'UNKNOWN_OUTCOME') {
+      this.events.attempt({ provider: sender.provider, outcome: 'unknown' });
+      return this.announceAll(await this.outbox.markFailed(job.uuid, failure.code, failure.reason));
+    }
+    if (!failure.transient || job.attempts >= this.config.maxAttempts) {
+      this.events.attempt({ provider: sender.provider, outcome: 'failed' });
+      const reason = failure.transient
+        ? `${failure.reason} (gave up after ${job.attempts} attempts)`
+        : failure.reason;
+      return this.announceAll(await this.outbox.markFailed(job.uuid, failure.code, reason));
+    }
+    this.events.attempt({ provider: sender.provider, outcome: 'retried' });
+    const delayMs = Math.max(this.backoff(job.attempts), failure.retryAfterMs ?? 0);
+    this.announceAll(await this.outbox.reschedule(job.uuid, delayMs, failure.code, failure.reason));
+  }
+
+  /** Exponential, with equal jitter: half fixed, half random, so retries of a burst spread out. */
+  private backoff(attempts: number): number {
+    const ceiling = Math.min(
+      this.config.retryMaxMs,
+      this.config.retryBaseMs * 2 ** Math.min(attempts - 1, 30),
+    );
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  /**
+   * Queues an accepted send for storing. Answers are stored in batches; one
+   * that cannot be stored (the database away) is kept and tried again, since
+   * the provider has the message: losing the answer would leave it to the
+   * lease, which would call it unknown.
+   */
+  private complete(accepted: { uuid: string; providerMessageId: string; gatewayId: string }) {
+    this.completions.push(accepted);
+    if (!this.flushing) this.flushing = this.flushSoon();
+  }
+
+  private async flushSoon(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      await this.flush();
+    } finally {
+      this.flushing = undefined;
+      if (this.completions.length > 0) this.flushing = this.flushSoon();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    while (this.completions.length > 0) {
+      const batch = this.completions.splice(0, COMPLETION_BATCH);
+      try {
+        this.announceAll(await this.outbox.markSent(batch));
+        await this.reports.settleKept(batch);
+      } catch (error) {
+        this.completions.unshift(...batch);
+        this.logger.warn(
+          `Storing ${batch.length} accepted send(s) failed, retrying: ${(error as Error).message}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private announceAll(changes: Parameters<DeliveryReports['announce']>[0][]): void {
+    for (const change of changes) this.reports.announce(change);
+  }
+
+  private track(send: Promise<void>): void {
+    const tracked = send.catch((error: Error) =>
+      this.logger.error(`A delivery could not be settled: ${error.message}`),
+    );
+    this.hangingSends.add(tracked);
+    void tracked.finally(() => this.hangingSends.delete(tracked));
+  }
+
+  private kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** Waits `ms`, or less when kicked: new work, a freed slot, or the stop. */
+  private pause(ms: number): Promise<void> {
+    if (this.kicked || !this.running) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.kicked = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}
+
+/** Providers that deduplicate by our uuid, so an interrupted hand-over can simply be repeated. */
+const RESENDING_PROVIDERS = ['android-sms-gateway'];
