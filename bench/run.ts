@@ -15,10 +15,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { type Dataset, loadDataset, phoneOf } from './lib/dataset.js';
+import { analyzeDeliveries, type SentMessage } from './lib/deliver.js';
 import {
   freePort,
   type ProcessStats,
   postmasterOf,
+  readCpuSeconds,
   rssMb,
   type RunningProcess,
   startNodeProcess,
@@ -31,12 +33,15 @@ import {
   type Combined,
   type CpuPerRequest,
   cpuTable,
+  type DeliverRow,
+  deliverTable,
   type Floor,
   type FloorResult,
   FLOORS,
   type FlatnessRow,
   flatnessTable,
   judge,
+  judgeDeliver,
   type Platform,
   resultsTable,
   type Row,
@@ -44,6 +49,8 @@ import {
   TARGETS,
 } from './lib/report.js';
 import {
+  deliverRequests,
+  type HttpScenarioName,
   IMPORT_BATCH,
   type Probe,
   probeScenario,
@@ -52,6 +59,7 @@ import {
   type ScenarioName,
   scenarioRequests,
 } from './lib/scenarios.js';
+import { type SmscReceipts, startSmscProcess, transpileTestSmsc } from './lib/smsc-process.js';
 import {
   type CpuProfile,
   formatSummary,
@@ -66,6 +74,10 @@ const BENCH_DIR = join(ROOT, 'bench');
 const BUILT_APP = join(ROOT, 'dist/apps/api');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const PLATFORMS: Platform[] = ['express', 'fastify'];
+/** The scenarios of one server under autocannon, next to the floors; deliver has its own runs. */
+const HTTP_SCENARIOS = SCENARIO_ORDER.filter(
+  (scenario): scenario is HttpScenarioName => scenario !== 'deliver',
+);
 
 const HELP = `npm run bench -- [options]
 
@@ -100,6 +112,11 @@ const HELP = `npm run bench -- [options]
                       the machine is under 25% busy (default 10; 0: don't wait)
   --max-minutes N     start no new run after this long (default 40 per dataset size)
   --chart             also write bench/chart.svg after a --quick run (full runs always do)
+  --deliver-receipts delivered|undeliverable|none
+                      deliver: the receipts the SMSC sends for each submit_sm (default
+                      delivered, as a real SMSC does; the app stores each one)
+  --deliver-instances N
+                      deliver: app instances on the database, each with its worker (default 2)
 
 DATABASE_URL: a PostgreSQL server to use (the bench creates and drops its own
 databases there); unset: an embedded PostgreSQL in a temporary folder.`;
@@ -122,15 +139,17 @@ interface Options {
   appEnv: Record<string, string>;
   flatness: boolean;
   profile: boolean;
-  profileScenarios: ScenarioName[];
+  profileScenarios: HttpScenarioName[];
   quick: boolean;
   chart: boolean;
   maxMinutes: number;
+  deliverReceipts: SmscReceipts;
+  deliverInstances: number;
 }
 
 interface Run {
   label: string;
-  scenario: ScenarioName;
+  scenario: HttpScenarioName;
   /** The dataset's size. */
   messages: number;
   rps: number;
@@ -191,6 +210,8 @@ function parseOptions(): Options {
       quick: { type: 'boolean', default: false },
       chart: { type: 'boolean', default: false },
       'max-minutes': { type: 'string' },
+      'deliver-receipts': { type: 'string', default: 'delivered' },
+      'deliver-instances': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -245,10 +266,16 @@ function parseOptions(): Options {
     ),
     flatness: values.flatness,
     profile: values.profile,
-    profileScenarios: list(values['profile-scenarios'], 'profile-scenarios', SCENARIO_ORDER),
+    profileScenarios: list(values['profile-scenarios'], 'profile-scenarios', HTTP_SCENARIOS),
     quick,
     chart: values.chart,
     maxMinutes: int(values['max-minutes'], 'max-minutes', 40 * sizes.length),
+    deliverReceipts: list(values['deliver-receipts'], 'deliver-receipts', [
+      'delivered',
+      'undeliverable',
+      'none',
+    ] as const)[0],
+    deliverInstances: int(values['deliver-instances'], 'deliver-instances', 2),
   };
 }
 
@@ -464,6 +491,11 @@ type DatabaseRole = keyof typeof DATABASE_PREFIX;
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  const httpScenarios = options.scenarios.filter(
+    (scenario): scenario is HttpScenarioName => scenario !== 'deliver',
+  );
+  // The floors only serve the HTTP scenarios next to them.
+  if (!httpScenarios.some((scenario) => SCENARIOS[scenario].baseline)) options.floors = [];
   const startedAt = Date.now();
   const deadline = startedAt + options.maxMinutes * 60_000;
   const timeLeft = (): boolean => Date.now() < deadline;
@@ -485,6 +517,8 @@ async function main(): Promise<void> {
     );
   }
   const adminKey = randomBytes(30).toString('base64url'); // 40 characters
+  // One for every instance: deliver's instances decrypt the gateway credentials another stored.
+  const secretsKey = randomBytes(32).toString('base64');
   const headers = { authorization: `Bearer ${adminKey}` };
   const knownEnv = await appEnvironmentNames(appDir);
   // Rate limits far above anything a run can reach, where the app has them.
@@ -556,7 +590,7 @@ async function main(): Promise<void> {
         DATABASE_URL: databaseUrl,
         DB_POOL_SIZE: String(options.poolSize),
         ADMIN_API_KEY: adminKey,
-        SECRETS_KEY: randomBytes(32).toString('base64'),
+        SECRETS_KEY: secretsKey,
         SWAGGER_ENABLED: 'false',
         ...limitsEnv,
         ...options.appEnv,
@@ -625,7 +659,7 @@ async function main(): Promise<void> {
   /** A warm-up and a measured autocannon run of `scenario` against `target`. */
   const measure = async (args: {
     target: RunningProcess;
-    scenario: ScenarioName;
+    scenario: HttpScenarioName;
     data: Dataset;
     label: string;
   }): Promise<Run> => {
@@ -781,9 +815,9 @@ async function main(): Promise<void> {
     idleRssMb[at] = idle;
     log(`RSS after start, before any load (MB): ${JSON.stringify(idle)}`);
 
-    const probeKey = (scenario: ScenarioName, who: Platform | Floor): string =>
+    const probeKey = (scenario: HttpScenarioName, who: Platform | Floor): string =>
       `${at}/${scenario}/${who}`;
-    for (const scenario of options.scenarios) {
+    for (const scenario of httpScenarios) {
       for (const platform of options.platforms) {
         probes[probeKey(scenario, platform)] = await probeScenario(
           scenario,
@@ -816,7 +850,7 @@ async function main(): Promise<void> {
     }
 
     const measured: Record<string, { app: Run[]; floors: Partial<Record<Floor, Run[]>> }> = {};
-    for (const scenario of options.scenarios) {
+    for (const scenario of httpScenarios) {
       const floorScenario = SCENARIOS[scenario].baseline;
       const platforms = options.platforms.filter(
         (platform) => probes[probeKey(scenario, platform)].ok,
@@ -860,7 +894,7 @@ async function main(): Promise<void> {
     for (const app of Object.values(apps)) await stop(app);
     for (const floor of Object.values(floors)) await stop(floor);
 
-    for (const scenario of options.scenarios) {
+    for (const scenario of httpScenarios) {
       for (const platform of options.platforms) {
         const probe = probes[probeKey(scenario, platform)];
         const sets = measured[`${scenario}/${platform}`];
@@ -911,6 +945,270 @@ async function main(): Promise<void> {
         });
       }
     }
+  };
+
+  // --- Deliver: POST /api/messages over N instances of one platform on one database, each
+  // running its delivery worker, to submit_sm at one SMSC (a child process: see lib/smsc-child.ts).
+  const deliverRows: DeliverRow[] = [];
+  const deliverFrom = '+12025550100';
+  let smscModule: string | undefined;
+  const runDeliver = async (dataset: Dataset, urls: Partial<Record<DatabaseRole, string>>) => {
+    if (!smscModule) {
+      smscModule = join(RESULTS_DIR, `.smsc-${stamp}.mjs`);
+      await transpileTestSmsc(join(ROOT, 'test/support/smsc.ts'), smscModule);
+      const file = smscModule;
+      cleanups.push(() => rm(file, { force: true }));
+    }
+    const smsc = await startSmscProcess({
+      childEntry: join(COMPILED_DIR, 'lib/smsc-child.js'),
+      smscModule,
+      systemId: 'bench',
+      password: randomBytes(4).toString('hex'), // SMPP 3.4: at most 8 characters
+      receipts: options.deliverReceipts,
+    });
+    children.add(smsc.pid);
+    cleanups.push(() => smsc.stop());
+    const db = new pg.Client({ connectionString: urls.app! });
+    db.on('error', () => undefined);
+    await db.connect();
+    cleanups.push(() => db.end());
+    const outboxCounts = async (): Promise<Record<string, number>> => {
+      const { rows } = await db.query<{ status: string; count: number }>(
+        'SELECT status, count(*)::int AS count FROM outbound_messages GROUP BY status',
+      );
+      return Object.fromEntries(rows.map((row) => [row.status, row.count]));
+    };
+    /** Transactions committed or rolled back in the app's database so far (pg_stat_database). */
+    const transactions = async (): Promise<number> => {
+      const { rows } = await db.query<{ count: string }>(
+        'SELECT xact_commit + xact_rollback AS count FROM pg_stat_database WHERE datname = current_database()',
+      );
+      return Number(rows[0].count);
+    };
+    const waitFor = async (what: () => Promise<boolean>, seconds: number): Promise<boolean> => {
+      const until = Date.now() + seconds * 1000;
+      while (Date.now() < until) {
+        if (await what()) return true;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return false;
+    };
+    log(
+      `deliver: SMSC in a child process at ${smsc.url.replace(/:[^:@/]+@/, ':…@')}, ` +
+        `receipts ${options.deliverReceipts}, ${options.deliverInstances} instances per platform`,
+    );
+    let gatewayCreated = false;
+    for (const platform of options.platforms) {
+      if (!timeLeft()) {
+        skipped.push(
+          `deliver on ${platform} at ${sizeLabel(dataset.messages)}: not run (time limit)`,
+        );
+        continue;
+      }
+      const instances: RunningProcess[] = [];
+      try {
+        for (let index = 0; index < options.deliverInstances; index++) {
+          instances.push(await startApp(platform, urls.app!));
+        }
+        await deliverWith(platform, instances);
+      } finally {
+        for (const instance of instances) await stop(instance);
+      }
+    }
+    await smsc.stop();
+    children.delete(smsc.pid);
+
+    async function deliverWith(platform: Platform, instances: RunningProcess[]): Promise<void> {
+      if (!gatewayCreated) {
+        const response = await fetch(`${instances[0].url}/api/gateways`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            provider: 'smpp',
+            label: 'bench',
+            phones: [deliverFrom],
+            outbound: { url: smsc.url, ratePerSecond: 10_000 },
+          }),
+        });
+        const text = await response.text();
+        if (!response.ok) {
+          throw new Error(`POST /api/gateways answered ${response.status}: ${text.slice(0, 300)}`);
+        }
+        gatewayCreated = true;
+      }
+      // A worker binds its session with its first message (or on a sweep): one through each
+      // instance, so that the binds are not in the measured window.
+      for (const [index, instance] of instances.entries()) {
+        const response = await fetch(`${instance.url}/api/messages`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ from: deliverFrom, to: phoneOf(0), text: `Bench probe ${index}` }),
+        });
+        const text = await response.text();
+        if (response.status !== 202) {
+          throw new Error(`POST /api/messages answered ${response.status}: ${text.slice(0, 300)}`);
+        }
+      }
+      const bound = await waitFor(
+        async () => (await smsc.count()).sessions >= instances.length,
+        10,
+      );
+      log(
+        `deliver ${platform}: ${(await smsc.count()).sessions} SMPP sessions bound${bound ? '' : ' (not all)'}`,
+      );
+      for (let round = 0; round < options.rounds && timeLeft(); round++) {
+        deliverRows.push(
+          await measureDeliver(platform, instances, smsc, dataset, {
+            outboxCounts,
+            transactions,
+            waitFor,
+          }),
+        );
+      }
+    }
+  };
+
+  const measureDeliver = async (
+    platform: Platform,
+    instances: RunningProcess[],
+    smsc: Awaited<ReturnType<typeof startSmscProcess>>,
+    dataset: Dataset,
+    db: {
+      outboxCounts: () => Promise<Record<string, number>>;
+      transactions: () => Promise<number>;
+      waitFor: (what: () => Promise<boolean>, seconds: number) => Promise<boolean>;
+    },
+  ): Promise<DeliverRow> => {
+    const { outboxCounts, transactions, waitFor } = db;
+    const tag = randomBytes(3).toString('hex');
+    const sent: SentMessage[] = [];
+    const requests = deliverRequests({ from: deliverFrom, dataset, headers, tag, sent });
+    const firstSubmit = (await smsc.count()).submits;
+    if (options.quietWait > 0) await waitForQuietMachine(options.quietWait, 25);
+    const perInstance = Math.max(1, Math.round(options.connections / instances.length));
+    const seconds = options.warmup + options.duration;
+    const fire = (url: string): Promise<AutocannonResult> =>
+      new Promise((resolve, reject) => {
+        const guard: { timer?: NodeJS.Timeout } = {};
+        const instance = autocannon(
+          { url, connections: perInstance, duration: seconds, timeout: 10, requests },
+          (error, result) => {
+            clearTimeout(guard.timer);
+            if (error) reject(error);
+            else resolve(result);
+          },
+        );
+        guard.timer = setTimeout(() => instance.stop(), (seconds + 40) * 1000);
+      });
+    // One load over the warm-up and the window: the window starts in the steady state.
+    const loadStart = Date.now();
+    const windowStart = loadStart + options.warmup * 1000;
+    let sampler: ReturnType<typeof startSampler> | undefined;
+    let cpuStart: Array<number | null> = [];
+    let transactionsAtStart: Promise<number> | undefined;
+    const startSampling = setTimeout(() => {
+      sampler = startSampler(instances[0].pid, postmasterPid);
+      transactionsAtStart = transactions();
+      cpuStart = [
+        ...instances.slice(1).map((i) => readCpuSeconds(i.pid)),
+        readCpuSeconds(smsc.pid),
+      ];
+    }, windowStart - Date.now());
+    const results = await Promise.all(instances.map((instance) => fire(instance.url)));
+    const windowEnd = Date.now();
+    clearTimeout(startSampling);
+    const transactionsInWindow = (await transactions()) - ((await transactionsAtStart) ?? NaN);
+    const outboxAtEnd = await outboxCounts();
+    const stats = sampler?.stop();
+    const cpuEnd = [
+      ...instances.slice(1).map((i) => readCpuSeconds(i.pid)),
+      readCpuSeconds(smsc.pid),
+    ];
+    const rssMaxMb = [stats?.rssMaxMb ?? null, ...instances.slice(1).map((i) => rssMb(i.pid))];
+    // Drain: whatever was accepted reaches the SMSC, so that duplicates and losses show.
+    const accepted = sent.filter((message) => message.acceptedAt !== null).length;
+    let last = -1;
+    let stalledSince = Date.now();
+    await waitFor(async () => {
+      const { submits } = await smsc.count();
+      if (submits !== last) {
+        last = submits;
+        stalledSince = Date.now();
+      }
+      return submits - firstSubmit >= accepted || Date.now() - stalledSince > 10_000;
+    }, 120);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // a late duplicate, if any
+    const submits = await smsc.submits(firstSubmit);
+    const analysis = analyzeDeliveries(sent, submits, tag, { start: windowStart, end: windowEnd });
+    const delta = (index: number): number | null => {
+      const [start, end] = [cpuStart[index], cpuEnd[index]];
+      return start != null && end != null ? end - start : null;
+    };
+    const otherApps = instances.slice(1).map((_, index) => delta(index));
+    const smscCpu = delta(instances.length - 1);
+    const appCpu = [stats?.cpuSeconds.server ?? null, ...otherApps];
+    const appsTotal = appCpu.some((value) => value === null)
+      ? null
+      : appCpu.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+    const windowSeconds = analysis.window.seconds;
+    const perMessage = (value: number | null | undefined): number | null =>
+      value != null && analysis.submitted > 0 ? (1000 * value) / analysis.submitted : null;
+    const pctOfCore = (value: number | null | undefined): number | null =>
+      value != null ? (100 * value) / windowSeconds : null;
+    const machine = stats?.cpuSeconds.machine ?? null;
+    const foreign =
+      machine !== null &&
+      appsTotal !== null &&
+      smscCpu !== null &&
+      stats?.cpuSeconds.postgres != null
+        ? Math.max(
+            0,
+            machine - appsTotal - smscCpu - stats.cpuSeconds.postgres - stats.cpuSeconds.generator,
+          )
+        : null;
+    const non2xx = results.reduce((sum, result) => sum + result.non2xx, 0);
+    const errors = results.reduce((sum, result) => sum + result.errors, 0);
+    const row: DeliverRow = {
+      platform,
+      instances: instances.length,
+      messages: dataset.messages,
+      connections: perInstance * instances.length,
+      receipts: options.deliverReceipts,
+      ...analysis,
+      non2xx,
+      errors,
+      outboxAtEnd,
+      pgTransactionsPerMessage:
+        analysis.submitted > 0 ? transactionsInWindow / analysis.submitted : null,
+      cpuMs: {
+        apps: perMessage(appsTotal),
+        postgres: perMessage(stats?.cpuSeconds.postgres),
+        smsc: perMessage(smscCpu),
+        generator: perMessage(stats?.cpuSeconds.generator),
+        machine: perMessage(machine),
+      },
+      cpuPct: {
+        apps: appCpu.map((value) => pctOfCore(value) ?? NaN),
+        postgres: pctOfCore(stats?.cpuSeconds.postgres),
+        smsc: pctOfCore(smscCpu),
+        generator: pctOfCore(stats?.cpuSeconds.generator) ?? NaN,
+      },
+      foreignCpuPct: foreign === null ? null : (100 * foreign) / (windowSeconds * cpus().length),
+      rssMaxMb,
+      ...judgeDeliver({ ...analysis, non2xx, errors }),
+    };
+    log(
+      `  ${sizeLabel(row.messages).padStart(4)} deliver ${platform} ×${instances.length}: ` +
+        `${analysis.acceptedPerSecond.toFixed(0)} accepted/s, ${analysis.submitsPerSecond.toFixed(0)} submit_sm/s; ` +
+        `queue p50 ${analysis.queueLatency.p50} ms p99 ${analysis.queueLatency.p99} ms; ` +
+        `POST p50 ${analysis.post.p50} ms p99 ${analysis.post.p99} ms; backlog ` +
+        `${analysis.backlogAtStart} → ${analysis.backlogAtEnd} (outbox ${JSON.stringify(outboxAtEnd)}); ` +
+        `PG transactions/msg ${row.pgTransactionsPerMessage?.toFixed(1)}; duplicates ${analysis.duplicates}, never submitted ${analysis.neverSubmitted}, non-2xx ${non2xx}, errors ${errors}; ` +
+        `CPU % of a core: apps ${row.cpuPct.apps.map((v) => v.toFixed(0)).join('+')} PG ${row.cpuPct.postgres?.toFixed(0)} ` +
+        `SMSC ${row.cpuPct.smsc?.toFixed(0)} generator ${row.cpuPct.generator.toFixed(0)}, foreign ${row.foreignCpuPct?.toFixed(0)}% ` +
+        `[${row.pass === false ? `FAIL: ${row.failed.join('; ')}` : row.pass ? 'PASS' : '—'}]`,
+    );
+    return row;
   };
 
   // --- Profiles: separate processes under --cpu-prof, so that the figures
@@ -1017,7 +1315,8 @@ async function main(): Promise<void> {
     datasets.push({ ...dataset, loads });
 
     if (withFlat && flatDataset) await runFlatness(dataset, flatDataset, urls);
-    await runScenarios(dataset, urls);
+    if (httpScenarios.length) await runScenarios(dataset, urls);
+    if (options.scenarios.includes('deliver')) await runDeliver(dataset, urls);
     if (options.profile && largest) await runProfiles(dataset, urls);
     await drop();
   }
@@ -1063,6 +1362,7 @@ async function main(): Promise<void> {
     flatnessDataset: flatDataset,
     floors: Object.fromEntries(options.floors.map((floor) => [floor, FLOOR_DESCRIPTIONS[floor]])),
     targets: TARGETS,
+    deliver: deliverRows,
     loadGenerator: `autocannon, ${options.connections} connections, in the runner process; ${options.warmup} s warm-up then ${options.duration} s per run; ${options.rounds} round(s), each app run next to a run of each floor, in ABBA order`,
     idleRssMb,
     rows,
@@ -1108,6 +1408,17 @@ async function main(): Promise<void> {
     );
     out();
     out(cpuTable(rows, options.floors));
+  }
+  if (deliverRows.length) {
+    out();
+    out(
+      `Deliver: POST /api/messages from ${deliverFrom} over ${options.deliverInstances} instances, ` +
+        `each running its delivery worker, to submit_sm at the test SMSC (a child process, receipts ` +
+        `${options.deliverReceipts}); ${options.warmup} s of load, then ${options.duration} s measured. ` +
+        'Queue latency: from the 202 to the submit_sm at the SMSC. Backlog: accepted and not yet at the SMSC.',
+    );
+    out();
+    out(deliverTable(deliverRows));
   }
   for (const line of skipped) out(`- ${line}`);
   if (flatness.length) {

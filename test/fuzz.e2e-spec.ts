@@ -32,6 +32,7 @@ type Schema = Record<string, unknown> & {
   format?: string;
   enum?: unknown[];
   nullable?: boolean;
+  allOf?: Schema[];
 };
 
 interface Operation {
@@ -44,8 +45,15 @@ const document = parse(readFileSync('swagger.yaml', 'utf8')) as {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema> };
 };
-const resolve = (schema: Schema): Schema =>
-  schema.$ref ? resolve(document.components.schemas[schema.$ref.split('/').pop()!]) : schema;
+/** A schema with its references followed; `allOf: [one]` (how Nest documents a typed property) is that one. */
+const resolve = (schema: Schema): Schema => {
+  if (schema.$ref) return resolve(document.components.schemas[schema.$ref.split('/').pop()!]);
+  if (schema.allOf?.length === 1) {
+    const { allOf, ...rest } = schema;
+    return { ...rest, ...resolve(allOf[0]) };
+  }
+  return schema;
+};
 
 /** OpenAPI 3.0's `nullable` as JSON Schema, for Ajv; component references resolved. */
 function toJsonSchema(schema: Schema): Schema {

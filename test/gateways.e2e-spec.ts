@@ -82,7 +82,7 @@ describe.each(['express', 'fastify'])('Gateway webhooks on %s (e2e)', (platform)
       };
       const listed = list.gateways.find((gateway) => gateway.id === created.id);
       expect(Object.keys(listed ?? {}).toSorted()).toEqual(
-        ['createdAt', 'id', 'label', 'phones', 'provider', 'webhookUrl'].toSorted(),
+        ['createdAt', 'id', 'label', 'outbound', 'phones', 'provider', 'webhookUrl'].toSorted(),
       );
       const row = await db.query('SELECT * FROM gateways WHERE id = $1', [created.id]);
       expect(JSON.stringify(row.rows[0])).not.toContain(secret);

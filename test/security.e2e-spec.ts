@@ -99,6 +99,17 @@ const ROUTES: Record<string, RouteCase> = {
     foreign: 404,
     admin: 200,
   },
+  'POST /api/messages': {
+    prepare: ({ me }) => ({
+      method: 'post',
+      path: '/api/messages',
+      body: { from: me, to: randomPhone(), text: 'Sent for real' },
+    }),
+    // Allowed, and refused for the rule that comes next: the number has no outbound gateway.
+    own: 422,
+    foreign: 403,
+    admin: 422,
+  },
   'POST /api/messages/import': {
     prepare: ({ me }) => ({
       method: 'post',

@@ -136,7 +136,7 @@ function readRssKb(pid: number): number | null {
 }
 
 /** User + system CPU seconds of a process so far; null off Linux. */
-function readCpuSeconds(pid: number): number | null {
+export function readCpuSeconds(pid: number): number | null {
   try {
     const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FloorResult, judge } from './report.js';
+import { type FloorResult, judge, judgeDeliver } from './report.js';
 
 /** A floor's paired runs with the app's ratios over them. */
 function floor(rpsRatio: number, p99Ratio: number): FloorResult {
@@ -68,5 +68,35 @@ describe('judge', () => {
       errorShare: 0,
     });
     expect(verdict.failed).toEqual(['msg/s 20,000 < 30,000']);
+  });
+});
+
+describe('judgeDeliver', () => {
+  const run = {
+    submitsPerSecond: 1200,
+    acceptedPerSecond: 1210,
+    duplicates: 0,
+    neverSubmitted: 0,
+    accepted: 12_000,
+    non2xx: 0,
+    errors: 0,
+  };
+
+  it('passes a rate at the target that keeps up with what was accepted', () => {
+    const verdict = judgeDeliver(run);
+    expect(verdict.pass).toBe(true);
+    expect(verdict.target).toBe(
+      'submit_sm/s ≥ 1,000, submit_sm/s ÷ accepted/s ≥ 0.95, duplicates ≤ 0, never submitted ≤ 0',
+    );
+  });
+
+  it('fails a rate that only looks good while the queue grows, and any duplicate', () => {
+    const verdict = judgeDeliver({ ...run, acceptedPerSecond: 1500, duplicates: 2 });
+    expect(verdict.failed).toEqual(['submit_sm/s ÷ accepted/s 0.80 < 0.95', 'duplicates 2.00 > 0']);
+  });
+
+  it('fails under 1,000 submit_sm per second', () => {
+    const verdict = judgeDeliver({ ...run, submitsPerSecond: 400, acceptedPerSecond: 400 });
+    expect(verdict.failed).toEqual(['submit_sm/s 400 < 1,000']);
   });
 });

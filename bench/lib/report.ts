@@ -1,5 +1,6 @@
 // Targets from the issue, and the tables the benchmark prints (Markdown, so
 // they can be pasted into bench/README.md as they are).
+import type { DeliveryAnalysis } from './deliver.js';
 import { IMPORT_BATCH, SCENARIOS, type ScenarioName } from './scenarios.js';
 
 export type Platform = 'express' | 'fastify';
@@ -26,6 +27,13 @@ export const TARGETS = {
   rssMaxMb: 200,
   importMessagesPerSecond: 30_000,
   flatnessP99Ratio: 1.5,
+  /** deliver: submit_sm per second arriving at the SMSC, two instances. */
+  deliverMessagesPerSecond: 1_000,
+  /**
+   * deliver: submit_sm per second over accepted POSTs per second in the same
+   * window; below it the queue grows, and the rate is not sustained.
+   */
+  deliverKeepUpRatio: 0.95,
   /** Non-2xx answers and errors, app and floors, over the 2xx count. */
   errorShare: 0.01,
 } as const;
@@ -99,6 +107,40 @@ export interface FlatnessRow {
   pass: boolean;
 }
 
+/** One measured run of the deliver scenario: two instances of one platform, one SMSC. */
+export interface DeliverRow extends DeliveryAnalysis {
+  platform: Platform;
+  instances: number;
+  /** The dataset this ran on. */
+  messages: number;
+  connections: number;
+  receipts: string;
+  /** Non-202 answers and errors of the load generator during the whole run. */
+  non2xx: number;
+  errors: number;
+  /** Queued or sending in the outbox at the window's end, as PostgreSQL counted it. */
+  outboxAtEnd: Record<string, number>;
+  /** Transactions in the app's database during the window per submit_sm (pg_stat_database). */
+  pgTransactionsPerMessage: number | null;
+  /** CPU ms per submit_sm in the window, by who spent it (apps: both instances). */
+  cpuMs: {
+    apps: number | null;
+    postgres: number | null;
+    smsc: number | null;
+    generator: number | null;
+    machine: number | null;
+  };
+  /** CPU in % of one core during the window, same split. */
+  cpuPct: { apps: number[]; postgres: number | null; smsc: number | null; generator: number };
+  /** CPU of everything else on the machine, % of the machine. */
+  foreignCpuPct: number | null;
+  rssMaxMb: Array<number | null>;
+  checks: Check[];
+  target: string;
+  pass: boolean | null;
+  failed: string[];
+}
+
 /** A check of `value` against `limit`; `unit` follows the numbers in the words. */
 function check(name: string, value: number | null, op: '≥' | '≤', limit: number, unit = ''): Check {
   const pass = value === null ? null : op === '≥' ? value >= limit : value <= limit;
@@ -131,7 +173,7 @@ export function judge(
       check('msg/s', row.messagesPerSecond ?? 0, '≥', TARGETS.importMessagesPerSecond),
       check('RSS', row.rssMaxMb, '≤', TARGETS.rssMaxMb, ' MB'),
     );
-  } else if (kind !== 'mixed') {
+  } else if (kind === 'read' || kind === 'send') {
     const rps = Object.entries(TARGETS.rps[row.platform][kind]) as Array<[Floor, number]>;
     for (const [floor, limit] of rps) {
       checks.push(check(`× ${floor} req/s`, row.floors[floor]?.rpsRatio ?? null, '≥', limit));
@@ -152,6 +194,41 @@ export function judge(
     checks,
     target: targets.length ? targets.join(', ') : 'none in the issue',
     pass: failed.length ? false : unknown || checks.length === 0 ? null : true,
+    failed,
+  };
+}
+
+/**
+ * The deliver targets: the SMSC's rate, and that it keeps up with what was
+ * accepted (else the rate only looks good while the queue grows); no message
+ * twice or never; the load generator's errors.
+ */
+export function judgeDeliver(
+  row: Pick<
+    DeliverRow,
+    'submitsPerSecond' | 'acceptedPerSecond' | 'duplicates' | 'neverSubmitted' | 'accepted'
+  > & { non2xx: number; errors: number },
+): Pick<DeliverRow, 'checks' | 'target' | 'pass' | 'failed'> {
+  const checks = [
+    check('submit_sm/s', row.submitsPerSecond, '≥', TARGETS.deliverMessagesPerSecond),
+    check(
+      'submit_sm/s ÷ accepted/s',
+      row.acceptedPerSecond > 0 ? row.submitsPerSecond / row.acceptedPerSecond : null,
+      '≥',
+      TARGETS.deliverKeepUpRatio,
+    ),
+    check('duplicates', row.duplicates, '≤', 0),
+    check('never submitted', row.neverSubmitted, '≤', 0),
+  ];
+  const errorShare = (100 * (row.non2xx + row.errors)) / Math.max(1, row.accepted);
+  const errors = check('non-2xx', errorShare, '≤', TARGETS.errorShare * 100, '%');
+  const target = checks.map((c) => c.target).join(', ');
+  checks.push(errors);
+  const failed = checks.flatMap((c) => c.failure ?? []);
+  return {
+    checks,
+    target,
+    pass: failed.length ? false : checks.some((c) => c.pass === null) ? null : true,
     failed,
   };
 }
@@ -272,6 +349,58 @@ export function cpuTable(rows: Row[], floors: readonly Floor[]): string {
         return [fmt(cpu?.server, 3), fmt(cpu?.postgres, 3), fmt(cpu?.machine, 3)];
       }),
     ]),
+  );
+}
+
+/** The deliver runs: rates, the queue's latency, the backlog and where the CPU went. */
+export function deliverTable(rows: DeliverRow[]): string {
+  return markdown(
+    [
+      'platform',
+      'messages',
+      'instances × connections',
+      'accepted POST/s',
+      'submit_sm/s',
+      '÷ accepted',
+      'POST p50 / p99 ms',
+      'queue p50 / p99 ms (202 → submit_sm)',
+      'backlog start → end (outbox queued+sending at end)',
+      'duplicates / never submitted',
+      'CPU ms/msg apps / PG / SMSC / generator',
+      'PG xacts/msg',
+      'CPU % of a core: apps / PG / SMSC / generator',
+      'foreign CPU %',
+      'target',
+      'result',
+    ],
+    rows.map((row) => {
+      const outbox = (row.outboxAtEnd.queued ?? 0) + (row.outboxAtEnd.sending ?? 0);
+      return [
+        row.platform,
+        sizeLabel(row.messages),
+        `${row.instances} × ${row.connections / row.instances}`,
+        fmt(row.acceptedPerSecond),
+        fmt(row.submitsPerSecond),
+        fmt(row.submitsPerSecond / row.acceptedPerSecond, 2),
+        `${fmt(row.post.p50, 1)} / ${fmt(row.post.p99, 1)}`,
+        `${fmt(row.queueLatency.p50, 1)} / ${fmt(row.queueLatency.p99, 1)}`,
+        `${fmt(row.backlogAtStart)} → ${fmt(row.backlogAtEnd)} (${fmt(outbox)})`,
+        `${fmt(row.duplicates)} / ${fmt(row.neverSubmitted)}`,
+        [row.cpuMs.apps, row.cpuMs.postgres, row.cpuMs.smsc, row.cpuMs.generator]
+          .map((value) => fmt(value, 3))
+          .join(' / '),
+        fmt(row.pgTransactionsPerMessage, 1),
+        [
+          row.cpuPct.apps.map((value) => fmt(value)).join('+'),
+          fmt(row.cpuPct.postgres),
+          fmt(row.cpuPct.smsc),
+          fmt(row.cpuPct.generator),
+        ].join(' / '),
+        fmt(row.foreignCpuPct),
+        row.target,
+        row.pass === false ? `FAIL: ${row.failed.join('; ')}` : verdict(row.pass),
+      ];
+    }),
   );
 }
 

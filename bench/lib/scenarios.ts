@@ -4,17 +4,20 @@
 import { randomUUID } from 'node:crypto';
 import type { AutocannonRequest } from 'autocannon';
 import { type Dataset, phoneOf, randomPair, slotOffsets } from './dataset.js';
+import { deliverText, type SentMessage } from './deliver.js';
 
 export const IMPORT_BATCH = 1000;
 
 export type ScenarioName =
-  'read-conversation' | 'read-thread' | 'threads' | 'send' | 'mixed' | 'import';
-export type ScenarioKind = 'read' | 'send' | 'mixed' | 'import';
+  'read-conversation' | 'read-thread' | 'threads' | 'send' | 'mixed' | 'import' | 'deliver';
+/** The scenarios that put one server under autocannon (deliver runs two instances and an SMSC). */
+export type HttpScenarioName = Exclude<ScenarioName, 'deliver'>;
+export type ScenarioKind = 'read' | 'send' | 'mixed' | 'import' | 'deliver';
 
 /** kind: which target applies. baseline: what the baseline runs next to it (null: nothing). */
 export const SCENARIOS: Record<
   ScenarioName,
-  { kind: ScenarioKind; baseline: ScenarioName | null }
+  { kind: ScenarioKind; baseline: HttpScenarioName | null }
 > = {
   'read-conversation': { kind: 'read', baseline: 'read-conversation' },
   // The baseline has no thread endpoints: its conversation read stands in.
@@ -23,16 +26,18 @@ export const SCENARIOS: Record<
   send: { kind: 'send', baseline: 'send' },
   mixed: { kind: 'mixed', baseline: 'mixed' },
   import: { kind: 'import', baseline: null },
+  // POST /api/messages to submit_sm at an SMSC, two instances: run by runDeliver in run.ts.
+  deliver: { kind: 'deliver', baseline: null },
 };
 
-/** Run in this order: reads first, then what grows the table, the bulk import last. */
+/** Run in this order: reads first, then what grows the table, the bulk import, then deliver. */
 export const SCENARIO_ORDER = Object.keys(SCENARIOS) as ScenarioName[];
 
 const encode = (phone: string): string => encodeURIComponent(phone);
 
 /** The requests of one scenario; `headers` (the API key) go on every request. */
 export function scenarioRequests(
-  name: ScenarioName,
+  name: HttpScenarioName,
   dataset: Dataset,
   headers: Record<string, string>,
 ): AutocannonRequest[] {
@@ -71,7 +76,7 @@ export function scenarioRequests(
     });
   };
 
-  const builders: Record<ScenarioName, (request: AutocannonRequest) => AutocannonRequest> = {
+  const builders: Record<HttpScenarioName, (request: AutocannonRequest) => AutocannonRequest> = {
     'read-conversation': conversation,
     'read-thread': (request) => {
       const [a, b] = randomPair(numbers, offsets);
@@ -106,6 +111,56 @@ export function scenarioRequests(
     },
   };
   return [{ setupRequest: builders[name] }];
+}
+
+/**
+ * The deliver scenario's requests: POST /api/messages from `from` to a random
+ * number of the dataset, each with a fresh uuid and `deliverText(tag, n)`, n
+ * counting from sent.length. Each is appended to `sent` when built, and its 202
+ * time set when the answer arrives (matched by the uuid in the answer).
+ */
+export function deliverRequests(args: {
+  from: string;
+  dataset: Dataset;
+  headers: Record<string, string>;
+  tag: string;
+  sent: SentMessage[];
+}): AutocannonRequest[] {
+  const { from, dataset, headers, tag, sent } = args;
+  const byUuid = new Map<string, number>();
+  return [
+    {
+      setupRequest: (request) => {
+        const n = sent.length;
+        const uuid = randomUUID();
+        byUuid.set(uuid, n);
+        sent.push({ n, sentAt: Date.now(), acceptedAt: null });
+        request.method = 'POST';
+        request.path = '/api/messages';
+        request.headers = { ...headers, 'content-type': 'application/json' };
+        request.body = JSON.stringify({
+          from,
+          to: phoneOf(Math.floor(Math.random() * dataset.numbers)),
+          text: deliverText(tag, n),
+          uuid,
+        });
+        return request;
+      },
+      onResponse: (status, body) => {
+        if (status !== 202) return;
+        const at = Date.now();
+        try {
+          const { uuid } = JSON.parse(String(body)) as { uuid?: string };
+          const n = uuid === undefined ? undefined : byUuid.get(uuid);
+          if (n === undefined) return;
+          byUuid.delete(uuid!);
+          sent[n].acceptedAt = at;
+        } catch {
+          // not JSON: counted as not accepted
+        }
+      },
+    },
+  ];
 }
 
 export interface Probe {
@@ -148,7 +203,7 @@ export function conversationShapeError(body: unknown): string | null {
  * answer not in the contract's shape.
  */
 export async function probeScenario(
-  name: ScenarioName,
+  name: HttpScenarioName,
   dataset: Dataset,
   headers: Record<string, string>,
   baseUrl: string,

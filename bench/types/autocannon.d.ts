@@ -12,6 +12,13 @@ declare module 'autocannon' {
       request: AutocannonRequest,
       context: Record<string, unknown>,
     ) => AutocannonRequest;
+    /** Called with each answer to this request (its body collected for it). */
+    onResponse?: (
+      status: number,
+      body: string | Buffer,
+      context: Record<string, unknown>,
+      headers: Record<string, string>,
+    ) => void;
   }
 
   export interface AutocannonOptions {

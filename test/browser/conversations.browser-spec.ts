@@ -85,6 +85,8 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
     opened.on('console', (message) => {
       if (message.type() !== 'error') return;
       if (revoked && message.text().includes('401')) return;
+      // The number has no outbound gateway: the page is told so (422) and offers to record.
+      if (message.text().includes('status of 422')) return;
       problems.push(`console: ${message.text()}`);
     });
     await opened.goto(app.baseUrl);
@@ -253,11 +255,18 @@ describe.each(['express', 'fastify'])('The conversations page on %s (browser)', 
     await composer.fill('See you at 7 ✓');
     await shot('06-composer');
 
+    // This number has no outbound gateway: the page says so and offers to record it instead.
     await composer.press('Enter');
     const mine = page.locator('li.bubble.sent').filter({ hasText: 'See you at 7 ✓' });
     await mine.waitFor();
-    await expect.poll(() => mine.getAttribute('data-status')).toBe('sent');
     expect(await composer.inputValue()).toBe('');
+    await expect.poll(() => mine.getAttribute('data-status')).toBe('not-sent');
+    expect(await mine.innerText()).toContain('has no outbound gateway, so nothing was sent');
+    await shot('07-no-outbound-gateway');
+    await expectAccessible('desktop: no outbound gateway');
+    await mine.getByRole('button', { name: 'Record only' }).click();
+    await expect.poll(() => mine.getAttribute('data-status')).toBe('sent');
+    expect(await mine.getByRole('button').count()).toBe(0);
 
     const stored = await request(app.baseUrl)
       .get(

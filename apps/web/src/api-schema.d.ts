@@ -129,6 +129,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send an SMS for real, through the outbound gateway of the 'from' number
+     * @description The message and its delivery job are stored together before the answer, so an accepted message is never lost. Follow it with GET /api/messages/{uuid}, the thread endpoints or the live stream (message.updated): queued → sending → sent → delivered or failed. Send the same uuid again to retry a request safely; for a failed message, that queues it again.
+     */
+    post: operations['SendingController_send'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/gateways': {
     parameters: {
       query?: never;
@@ -433,7 +453,7 @@ export interface components {
        * @example delivered
        * @enum {string}
        */
-      status: 'sent' | 'received' | 'delivered';
+      status: 'sent' | 'received' | 'queued' | 'sending' | 'delivered' | 'failed';
     };
     ConversationSummaryDto: {
       /**
@@ -467,17 +487,17 @@ export interface components {
       /** @example Running 10 minutes late, see you at 7 */
       text: string;
       /**
+       * @description A reported message: `sent` (only the send is known), `received` (only the receipt) or `delivered` (both). A message sent through a gateway: `queued`, `sending`, `sent` (the provider took it), `delivered` or `failed`.
+       * @example delivered
+       * @enum {string}
+       */
+      status: 'queued' | 'sending' | 'sent' | 'received' | 'delivered' | 'failed';
+      /**
        * @description Seen from the number in the path.
        * @example sent
        * @enum {string}
        */
       direction: 'sent' | 'received';
-      /**
-       * @description `sent`: only the send is known; `received`: only the receipt; `delivered`: both.
-       * @example delivered
-       * @enum {string}
-       */
-      status: 'sent' | 'received' | 'delivered';
       /**
        * @description When the sender reported it sent, unix seconds; null until then.
        * @example 1764072000
@@ -505,11 +525,27 @@ export interface components {
        */
       segments: number;
     };
+    OptOutDto: {
+      /**
+       * @description The keyword it sent, upper-cased.
+       * @example STOP
+       * @enum {string}
+       */
+      keyword: 'STOP' | 'STOPALL' | 'UNSUBSCRIBE' | 'CANCEL' | 'END' | 'QUIT';
+      /**
+       * Format: int64
+       * @description When it sent it, unix seconds.
+       * @example 1764072000
+       */
+      since: number;
+    };
     ThreadPageDto: {
       /** @description Oldest first within the page; pages go from newest to oldest. */
       messages: components['schemas']['ThreadMessageDto'][];
       /** @description Pass as `before` for the older page; null when there is none. */
       nextCursor: string | null;
+      /** @description The thread's opt-out, with the newest page (no `before`); null when there is none, and on older pages. */
+      optOut: components['schemas']['OptOutDto'] | null;
     };
     ImportEventDto: {
       /**
@@ -587,6 +623,57 @@ export interface components {
        */
       counts: Record<string, never>;
     };
+    DeliveryDto: {
+      /**
+       * @example sent
+       * @enum {string}
+       */
+      status: 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
+      /**
+       * Format: uuid
+       * @description The connection it goes out through.
+       * @example 6d1f2c1e-5a47-4b8e-9f0c-2b7a4d9e3c11
+       */
+      gatewayId: string;
+      /**
+       * @description The provider's id of the message, once it took it.
+       * @example SM0123456789abcdef0123456789abcdef
+       */
+      providerMessageId: string | null;
+      /**
+       * Format: int64
+       * @description Hand-overs tried so far.
+       * @example 1
+       */
+      attempts: number;
+      /** @description The provider's error code (Twilio ErrorCode, SMPP status or receipt error), when it failed. */
+      errorCode: string | null;
+      /** @description A readable reason, when it failed. */
+      errorReason: string | null;
+      /**
+       * Format: date-time
+       * @description ISO 8601.
+       * @example 2025-11-25T12:00:00.000Z
+       */
+      queuedAt: string;
+      /**
+       * Format: date-time
+       * @description When the provider took it (ISO 8601).
+       * @example 2025-11-25T12:00:00.200Z
+       */
+      sentAt: string | null;
+      /**
+       * Format: date-time
+       * @description When its delivery was reported (ISO 8601).
+       * @example 2025-11-25T12:00:03.000Z
+       */
+      deliveredAt: string | null;
+      /**
+       * Format: date-time
+       * @description When it failed for good (ISO 8601).
+       */
+      failedAt: string | null;
+    };
     MessageDto: {
       /**
        * Format: uuid
@@ -600,6 +687,12 @@ export interface components {
       /** @example Running 10 minutes late, see you at 7 */
       text: string;
       /**
+       * @description As in threads: see ThreadMessage.status.
+       * @example delivered
+       * @enum {string}
+       */
+      status: 'queued' | 'sending' | 'sent' | 'received' | 'delivered' | 'failed';
+      /**
        * Format: date-time
        * @description When the server first stored it (ISO 8601).
        * @example 2025-11-25T12:00:00.123Z
@@ -611,11 +704,8 @@ export interface components {
        * @example 2025-11-25T12:00:04.456Z
        */
       updatedAt: string;
-      /**
-       * @example delivered
-       * @enum {string}
-       */
-      status: 'sent' | 'received' | 'delivered';
+      /** @description How it went out, for a message sent through a gateway; null for reported messages. */
+      delivery: components['schemas']['DeliveryDto'] | null;
       /**
        * @description Unix seconds, null until the send is reported.
        * @example 1764072000
@@ -639,6 +729,75 @@ export interface components {
       /** @example 1 */
       segments: number;
     };
+    SendMessageDto: {
+      /**
+       * @description 1 to 1600 characters; long texts go out as concatenated segments.
+       * @example Your table is ready
+       */
+      text: string;
+      /**
+       * Format: uuid
+       * @description The message's id, for retries: the same uuid with the same content answers its current status and sends nothing again. Omit it and the server makes one.
+       * @example 5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40
+       */
+      uuid?: string;
+      /**
+       * @description The number to send from: one of a gateway connection's numbers, which the key acts for. Any format libphonenumber understands.
+       * @example +12025550143
+       */
+      from: string;
+      /**
+       * @description The number to send to, or a short code.
+       * @example +12025550178
+       */
+      to: string;
+    };
+    SendAcceptedDto: {
+      /**
+       * Format: uuid
+       * @example 5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40
+       */
+      uuid: string;
+      /**
+       * @description `queued` when it was accepted just now; the current status when the uuid was known.
+       * @example queued
+       * @enum {string}
+       */
+      status: 'queued' | 'sending' | 'sent' | 'delivered' | 'failed';
+    };
+    OutboundSettingsDto: {
+      /**
+       * @description SMPP: `smpp://<system_id>:<password>@<host>:<port>`. SMS Gateway for Android: the app's local server (`http://192.168.1.5:8080`) or the cloud API (`https://api.sms-gate.app/3rdparty/v1`).
+       * @example smpp://shop:secret12@smsc.example.com:2775
+       */
+      url?: string;
+      /**
+       * @description SMPP: the bind's system_type, if the SMSC asks for one (at most 12 characters).
+       * @example
+       */
+      systemType?: string;
+      /**
+       * @description SMS Gateway for Android: the username its server shows.
+       * @example sms
+       */
+      username?: string;
+      /**
+       * @description SMS Gateway for Android: its password. Stored encrypted; never shown again.
+       * @example changeme
+       */
+      password?: string;
+      /**
+       * @description Twilio: the account SID.
+       * @example AC0123456789abcdef0123456789abcdef
+       */
+      accountSid?: string;
+      /**
+       * Format: int64
+       * @description Sends per second through this connection, across every instance; default 10.
+       * @example 10
+       */
+      ratePerSecond?: number;
+    };
     CreateGatewayDto: {
       /**
        * @description What the connection is for, shown in the list; 1 to 100 characters.
@@ -646,23 +805,43 @@ export interface components {
        */
       label: string;
       /**
-       * @description The numbers this gateway receives SMS for (1 to 100), in any format libphonenumber understands; stored as E.164. For SMS Gateway for Android, list them in SIM order: the webhook's `simNumber` picks one.
+       * @description The numbers this gateway receives SMS for and, with `outbound`, sends from (1 to 100), in any format libphonenumber understands; stored as E.164. A number sends through one connection only. For SMS Gateway for Android, list them in SIM order: the webhook's `simNumber` picks one.
        * @example [
        *       "+12025550143"
        *     ]
        */
       phones: string[];
       /**
-       * @description The provider's signing secret: the Twilio auth token, the Android app's webhook signing key, or the textbee webhook secret. Stored encrypted; never shown again.
+       * @description The provider's signing secret: the Twilio auth token (which also sends), the Android app's webhook signing key, or the textbee webhook secret. Required, except for `smpp`, which has no webhook and takes none. Stored encrypted; never shown again.
        * @example 0123456789abcdef0123456789abcdef
        */
-      secret: string;
+      secret?: string;
       /**
-       * @description Which gateway posts to the webhook: `twilio`, `android-sms-gateway` (SMS Gateway for Android) or `textbee`.
+       * @description The gateway: `twilio`, `android-sms-gateway` (SMS Gateway for Android), `textbee` (receive only) or `smpp` (send only, through an SMSC).
        * @example twilio
        * @enum {string}
        */
-      provider: 'twilio' | 'android-sms-gateway' | 'textbee';
+      provider: 'twilio' | 'android-sms-gateway' | 'textbee' | 'smpp';
+      /** @description Send from the connection's numbers through it (POST /api/messages); required for `smpp`. */
+      outbound?: components['schemas']['OutboundSettingsDto'];
+    };
+    OutboundDto: {
+      /**
+       * @description SMPP without its password, or the app's URL.
+       * @example smpp://shop@smsc.example.com:2775
+       */
+      url?: string;
+      /** @example  */
+      systemType?: string;
+      /** @example sms */
+      username?: string;
+      /** @example AC0123456789abcdef0123456789abcdef */
+      accountSid?: string;
+      /**
+       * Format: int64
+       * @example 10
+       */
+      ratePerSecond: number;
     };
     GatewayDto: {
       /**
@@ -674,7 +853,7 @@ export interface components {
        * @example twilio
        * @enum {string}
        */
-      provider: 'twilio' | 'android-sms-gateway' | 'textbee';
+      provider: 'twilio' | 'android-sms-gateway' | 'textbee' | 'smpp';
       /** @example Shops Twilio number */
       label: string;
       /**
@@ -686,10 +865,12 @@ export interface components {
       phones: string[];
       /**
        * Format: uri
-       * @description Paste this into the gateway's webhook settings. Built from PUBLIC_BASE_URL, else from the address this request came to.
+       * @description Paste this into the gateway's webhook settings. Built from PUBLIC_BASE_URL, else from the address this request came to. Null for SMPP, which has no webhook.
        * @example https://sms.example.com/api/gateways/6d1f2c1e-5a47-4b8e-9f0c-2b7a4d9e3c11/webhook
        */
-      webhookUrl: string;
+      webhookUrl: string | null;
+      /** @description The outbound side without credentials; null when the connection only receives. */
+      outbound: components['schemas']['OutboundDto'] | null;
       /**
        * Format: date-time
        * @description ISO 8601.
@@ -703,11 +884,11 @@ export interface components {
     };
     WebhookAnswerDto: {
       /**
-       * @description `recorded`: a new received message; `replayed`: the gateway sent it before, nothing changed; `ignored`: an event that records nothing (a ping, a status report).
+       * @description `recorded`: a new received message; `replayed`: the gateway sent it before, nothing changed; `status`: a status report on a message sent through this connection, applied; `ignored`: an event that records nothing (a ping, a report on a message not sent here).
        * @example recorded
        * @enum {string}
        */
-      outcome: 'recorded' | 'replayed' | 'ignored';
+      outcome: 'recorded' | 'replayed' | 'status' | 'ignored';
       /**
        * Format: uuid
        * @description The message's uuid, derived from the connection and the provider's message id.
@@ -1617,6 +1798,167 @@ export interface operations {
         };
       };
       /** @description Database unreachable */
+      503: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  SendingController_send: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SendMessageDto'];
+      };
+    };
+    responses: {
+      /** @description This uuid was already sent with this content: its current status */
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SendAcceptedDto'];
+        };
+      };
+      /** @description Queued */
+      202: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SendAcceptedDto'];
+        };
+      };
+      /** @description Invalid field or malformed JSON */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key does not act for this number */
+      403: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The uuid holds a different message */
+      409: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The body is larger than this route accepts */
+      413: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The body is not JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description 'from' has no outbound gateway, or 'to' opted out of messages from it (STOP) */
+      422: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Database unreachable: nothing queued */
       503: {
         headers: {
           'Retry-After': components['headers']['Retry-After'];

@@ -60,6 +60,37 @@ describe('Api', () => {
     expect(failure).toMatchObject({ status: 400, message: body.message, body });
   });
 
+  it('sends for real, telling a new message (202) from a known one (200)', async () => {
+    const requests = answering(202, { uuid: 'u1', status: 'queued' });
+    const body = { from: ME, to: FRIEND, text: 'hi', uuid: 'u1' };
+    expect(await new Api('sms_key').sendMessage(body)).toEqual({
+      accepted: { uuid: 'u1', status: 'queued' },
+      queued: true,
+    });
+    expect(new URL(requests[0].url).pathname).toBe('/api/messages');
+    expect(requests[0].method).toBe('POST');
+    expect(await requests[0].json()).toEqual(body);
+
+    answering(200, { uuid: 'u1', status: 'delivered' });
+    expect(await new Api('sms_key').sendMessage(body)).toMatchObject({ queued: false });
+  });
+
+  it('names the field a 422 is about', async () => {
+    answering(422, {
+      statusCode: 422,
+      error: 'Unprocessable Entity',
+      message: `${ME} has no outbound gateway`,
+      details: [{ field: 'from', problem: 'has no outbound gateway' }],
+    });
+    const failure = await new Api('sms_key').sendMessage({ from: ME, to: FRIEND, text: 'hi' }).then(
+      () => undefined,
+      (error: unknown) => error as ApiError,
+    );
+    expect(failure).toMatchObject({ status: 422 });
+    expect(failure?.concerns('from')).toBe(true);
+    expect(failure?.concerns('to')).toBe(false);
+  });
+
   it('says when the server cannot be reached', async () => {
     vi.stubGlobal('fetch', () => Promise.reject(new TypeError('Failed to fetch')));
     await expect(new Api('sms_key').session()).rejects.toMatchObject({

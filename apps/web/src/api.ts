@@ -1,6 +1,15 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { paths } from './api-schema.js';
-import type { ConversationsPage, ErrorBody, SendSmsBody, Session, ThreadPage } from './types.js';
+import type {
+  ConversationsPage,
+  ErrorBody,
+  MessageRecord,
+  SendAccepted,
+  SendMessageBody,
+  SendSmsBody,
+  Session,
+  ThreadPage,
+} from './types.js';
 
 /** An answer other than 2xx, with the API's message. */
 export class ApiError extends Error {
@@ -16,6 +25,17 @@ export class ApiError extends Error {
   get isUnauthorized(): boolean {
     return this.status === 401;
   }
+
+  /** Whether the server named `field` among the fields at fault. */
+  concerns(field: string): boolean {
+    return this.body?.details?.some((detail) => detail.field === field) ?? false;
+  }
+}
+
+/** What POST /api/messages answered: `queued` is false when the uuid was known (200). */
+export interface SendAnswer {
+  accepted: SendAccepted;
+  queued: boolean;
 }
 
 export const THREADS_PAGE_SIZE = 20;
@@ -69,8 +89,25 @@ export class Api {
     );
   }
 
+  /** Records a message the phone sent itself (nothing goes out). */
   async sendSms(body: SendSmsBody): Promise<void> {
     await answer(this.client.POST('/api/send-sms', { body }));
+  }
+
+  /**
+   * Sends for real through the sender's outbound gateway. The same uuid with the
+   * same content is safe to send again: it answers the current status, and
+   * queues a failed message again.
+   */
+  async sendMessage(body: SendMessageBody): Promise<SendAnswer> {
+    const request = this.client.POST('/api/messages', { body });
+    const accepted = await answer(request);
+    return { accepted, queued: (await request).response.status === 202 };
+  }
+
+  /** One message with its delivery record (why it failed, when it did). */
+  message(uuid: string): Promise<MessageRecord> {
+    return answer(this.client.GET('/api/messages/{uuid}', { params: { path: { uuid } } }));
   }
 
   /** Read by sse.ts, which needs the raw stream rather than a parsed answer. */

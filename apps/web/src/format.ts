@@ -78,6 +78,15 @@ export function formatDay(unixSeconds: number, now = new Date()): string {
   });
 }
 
+/** A date in a sentence: "24 November 2025". */
+export function formatDate(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toLocaleDateString([], {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
+}
+
 export function formatFullTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toLocaleString([], {
     dateStyle: 'full',

@@ -2,10 +2,11 @@ import {
   inboxReducer,
   initialInbox,
   type InboxState,
+  newer,
   upsertMessage,
   type UiMessage,
 } from './inbox-state.js';
-import type { ConversationSummary, ThreadMessage } from './types.js';
+import type { ConversationSummary, Status, ThreadMessage } from './types.js';
 
 const ME = '+12025550143';
 const FRIEND = '+12025550178';
@@ -69,6 +70,53 @@ describe('upsertMessage', () => {
     expect(upsertMessage(delivered, message({ status: 'sent' }))).toBe(delivered);
   });
 
+  it('follows a sent message forward: queued, sending, sent, delivered', () => {
+    let list: UiMessage[] = [message({ direction: 'sent', status: 'queued' })];
+    for (const status of ['sending', 'sent', 'delivered'] as const) {
+      list = upsertMessage(list, message({ direction: 'sent', status }));
+      expect(list[0].status).toBe(status);
+    }
+  });
+
+  it('never lets a late event take a message back, nor change how it ended', () => {
+    const cases: Array<[Status, Status]> = [
+      ['sending', 'queued'],
+      ['sent', 'queued'],
+      ['sent', 'sending'],
+      ['delivered', 'sent'],
+      ['delivered', 'failed'],
+      ['delivered', 'queued'],
+      ['failed', 'sending'],
+      ['failed', 'sent'],
+      ['failed', 'delivered'],
+    ];
+    for (const [current, late] of cases) {
+      const shown = [message({ direction: 'sent', status: current })];
+      expect(
+        upsertMessage(shown, message({ direction: 'sent', status: late })),
+        `${current} ← ${late}`,
+      ).toBe(shown);
+    }
+  });
+
+  it('lets a failed message be queued again (a retry), and go on from there', () => {
+    const failed = message({ direction: 'sent', status: 'failed' });
+    expect(newer(failed, { ...failed, status: 'queued' })).toBe(true);
+    let list: UiMessage[] = upsertMessage([failed], { ...failed, status: 'queued' });
+    expect(list[0].status).toBe('queued');
+    list = upsertMessage(list, { ...failed, status: 'sent' });
+    list = upsertMessage(list, { ...failed, status: 'delivered' });
+    expect(list[0].status).toBe('delivered');
+    // It may fail again, too.
+    expect(newer({ ...failed, status: 'sent' }, failed)).toBe(true);
+  });
+
+  it('takes a repeat of the same status (its other fields may have changed)', () => {
+    const shown = [message({ direction: 'sent', status: 'sent' })];
+    const receipt = message({ direction: 'sent', status: 'sent', receivedAt: 104 });
+    expect(upsertMessage(shown, receipt)[0].receivedAt).toBe(104);
+  });
+
   it('replaces our pending copy with the server one', () => {
     const pending: UiMessage[] = [{ ...message({ direction: 'sent' }), local: 'sending' }];
     expect(upsertMessage(pending, message({ direction: 'sent' }))[0].local).toBeUndefined();
@@ -119,5 +167,131 @@ describe('live events in the thread list', () => {
       message: message({ uuid: 'other', senderPhone: '+12025550199' }),
     });
     expect(state.thread?.messages.map((m) => m.uuid)).toEqual(['u1']);
+  });
+});
+
+describe('sending from the page', () => {
+  const mine = (overrides: Partial<UiMessage> = {}): UiMessage => ({
+    ...message({ direction: 'sent', senderPhone: ME, receiverPhone: FRIEND, status: 'queued' }),
+    ...overrides,
+  });
+  const opened = () => {
+    const state = inboxReducer(withList([]), { type: 'thread/open', counterpart: FRIEND });
+    return inboxReducer(state, {
+      type: 'thread/loaded',
+      counterpart: FRIEND,
+      page: { messages: [], nextCursor: null, optOut: null },
+      older: false,
+    });
+  };
+
+  it('shows the message queued at once, then follows the live stream', () => {
+    let state = inboxReducer(opened(), {
+      type: 'send/started',
+      message: mine({ local: 'sending' }),
+    });
+    expect(state.thread?.messages[0]).toMatchObject({ status: 'queued', local: 'sending' });
+    state = inboxReducer(state, { type: 'send/done', uuid: 'u1', status: 'queued', queued: true });
+    expect(state.thread?.messages[0].local).toBeUndefined();
+    for (const status of ['sent', 'delivered'] as const) {
+      state = inboxReducer(state, {
+        type: 'live',
+        event: 'message.updated',
+        message: mine({ status }),
+      });
+    }
+    expect(state.thread?.messages[0].status).toBe('delivered');
+  });
+
+  it('keeps a status the stream brought before the answer', () => {
+    let state = inboxReducer(opened(), {
+      type: 'send/started',
+      message: mine({ local: 'sending' }),
+    });
+    state = inboxReducer(state, {
+      type: 'live',
+      event: 'message.updated',
+      message: mine({ status: 'sent' }),
+    });
+    state = inboxReducer(state, { type: 'send/done', uuid: 'u1', status: 'queued', queued: true });
+    expect(state.thread?.messages[0].status).toBe('sent');
+  });
+
+  it('retries a failed message: back to queued, its old reason forgotten', () => {
+    let state = inboxReducer(opened(), {
+      type: 'live',
+      event: 'message.created',
+      message: mine({ status: 'failed' }),
+    });
+    state = inboxReducer(state, {
+      type: 'failure/read',
+      uuid: 'u1',
+      failure: { code: 'ESME_RINVDSTADR', reason: 'refused: ESME_RINVDSTADR' },
+    });
+    expect(state.failures.u1?.code).toBe('ESME_RINVDSTADR');
+    state = inboxReducer(state, { type: 'send/started', message: mine({ local: 'sending' }) });
+    expect(state.thread?.messages[0]).toMatchObject({ status: 'queued', local: 'sending' });
+    expect(state.failures.u1).toBeUndefined();
+    state = inboxReducer(state, { type: 'send/done', uuid: 'u1', status: 'queued', queued: true });
+    state = inboxReducer(state, {
+      type: 'live',
+      event: 'message.updated',
+      message: mine({ status: 'delivered' }),
+    });
+    expect(state.thread?.messages[0].status).toBe('delivered');
+  });
+
+  it('a known uuid (200) takes the answered status only when it is news', () => {
+    let state = inboxReducer(opened(), {
+      type: 'live',
+      event: 'message.created',
+      message: mine({ status: 'delivered' }),
+    });
+    state = inboxReducer(state, { type: 'send/started', message: mine({ local: 'sending' }) });
+    state = inboxReducer(state, { type: 'send/done', uuid: 'u1', status: 'delivered' });
+    expect(state.thread?.messages[0]).toMatchObject({ status: 'delivered' });
+    expect(state.thread?.messages[0].local).toBeUndefined();
+  });
+
+  it('keeps a refused message with why, until it is recorded', () => {
+    let state = inboxReducer(opened(), {
+      type: 'send/started',
+      message: mine({ local: 'sending' }),
+    });
+    state = inboxReducer(state, {
+      type: 'send/failed',
+      uuid: 'u1',
+      error: 'no outbound gateway',
+      refused: 'from',
+    });
+    expect(state.thread?.messages[0]).toMatchObject({ local: 'failed', refused: 'from' });
+    state = inboxReducer(state, {
+      type: 'send/started',
+      message: mine({ status: 'sent', local: 'recording', refused: undefined }),
+    });
+    state = inboxReducer(state, { type: 'send/done', uuid: 'u1', status: 'sent' });
+    const recorded = state.thread?.messages[0];
+    expect(recorded).toMatchObject({ status: 'sent' });
+    expect(recorded?.local).toBeUndefined();
+    expect(recorded?.refused).toBeUndefined();
+  });
+
+  it("tells the thread's opt-out from its newest page only", () => {
+    const optOut = { keyword: 'STOP' as const, since: 1_764_072_000 };
+    let state = inboxReducer(withList([]), { type: 'thread/open', counterpart: FRIEND });
+    state = inboxReducer(state, {
+      type: 'thread/loaded',
+      counterpart: FRIEND,
+      page: { messages: [], nextCursor: 'older', optOut },
+      older: false,
+    });
+    expect(state.thread?.optOut).toEqual(optOut);
+    state = inboxReducer(state, {
+      type: 'thread/loaded',
+      counterpart: FRIEND,
+      page: { messages: [], nextCursor: null, optOut: null },
+      older: true,
+    });
+    expect(state.thread?.optOut).toEqual(optOut);
   });
 });

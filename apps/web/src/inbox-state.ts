@@ -1,14 +1,32 @@
 import type {
   ConversationSummary,
   ConversationsPage,
+  OptOut,
   Status,
   ThreadMessage,
   ThreadPage,
 } from './types.js';
 
-/** A message as shown: the server's, or one of ours still on its way. */
+/**
+ * A message as shown: the server's, or one of ours whose request is still on
+ * its way (`sending` through a gateway, `recording` the old way) or did not
+ * get through (`failed`, with the reason in `error`).
+ */
 export interface UiMessage extends ThreadMessage {
-  local?: 'sending' | 'failed';
+  local?: 'sending' | 'recording' | 'failed';
+  error?: string;
+  /**
+   * The server refused to send it (422): `from` has no outbound gateway (it
+   * can still be recorded), or `to` opted out (nothing may go to it).
+   */
+  refused?: 'from' | 'to';
+}
+
+/** Why a message sent through a gateway failed, as GET /api/messages/{uuid} tells it. */
+export interface FailureReason {
+  code: string | null;
+  reason: string | null;
+  /** The reason could not be read. */
   error?: string;
 }
 
@@ -29,6 +47,8 @@ export interface ThreadState {
   load: Load;
   loadingOlder: boolean;
   error?: string;
+  /** The counterpart opted out (STOP): nothing can be sent to it until it sends START. */
+  optOut: OptOut | null;
 }
 
 export interface InboxState {
@@ -36,6 +56,8 @@ export interface InboxState {
   thread: ThreadState | null;
   /** Messages already counted in the list, so a repeated event does not count twice. */
   counted: ReadonlySet<string>;
+  /** Why failed messages failed, by uuid, once read. */
+  failures: Readonly<Record<string, FailureReason>>;
 }
 
 export type InboxAction =
@@ -50,13 +72,15 @@ export type InboxAction =
   | { type: 'thread/failed'; counterpart: string; error: string }
   | { type: 'live'; event: 'message.created' | 'message.updated'; message: ThreadMessage }
   | { type: 'send/started'; message: UiMessage }
-  | { type: 'send/done'; uuid: string }
-  | { type: 'send/failed'; uuid: string; error: string };
+  | { type: 'send/done'; uuid: string; status?: Status; queued?: boolean }
+  | { type: 'send/failed'; uuid: string; error: string; refused?: 'from' | 'to' }
+  | { type: 'failure/read'; uuid: string; failure: FailureReason };
 
 export const initialInbox: InboxState = {
   list: { items: [], nextCursor: null, load: 'loading', loadingMore: false },
   thread: null,
   counted: new Set(),
+  failures: {},
 };
 
 /** The other party of a message, seen from the signed-in number. */
@@ -69,11 +93,32 @@ export function timeOf(message: ThreadMessage): number {
   return message.timestamp;
 }
 
-const STATUS_RANK: Record<Status, number> = { sent: 0, received: 0, delivered: 1 };
+/**
+ * How far a message got. A message sent through a gateway goes queued →
+ * sending → sent → delivered or failed; a reported one is sent or received,
+ * then delivered once both phones reported it.
+ */
+const STATUS_RANK: Record<Status, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 2,
+  received: 2,
+  delivered: 3,
+  failed: 3,
+};
 
-/** A repeated or late event must not undo a newer status. */
-function newer(current: UiMessage, incoming: ThreadMessage): boolean {
-  return current.local !== undefined || STATUS_RANK[incoming.status] >= STATUS_RANK[current.status];
+/**
+ * Whether `incoming` is news about `current`. A repeated or late event must
+ * not undo a newer status: a status only moves forward, and delivered and
+ * failed are where it ends, with one way out: a failed message sent again
+ * (Retry) is queued again, and goes on from there.
+ */
+export function newer(current: UiMessage, incoming: ThreadMessage): boolean {
+  // Our own copy, still on its way or not sent: the server's is the truth.
+  if (current.local !== undefined) return true;
+  if (incoming.status === current.status) return true;
+  if (current.status === 'failed') return incoming.status === 'queued';
+  return STATUS_RANK[incoming.status] > STATUS_RANK[current.status];
 }
 
 /** Inserts or updates `message`, keeping the thread in time order. */
@@ -190,6 +235,7 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
           nextCursor: null,
           load: 'loading',
           loadingOlder: false,
+          optOut: null,
         },
       };
     case 'thread/close':
@@ -227,6 +273,8 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
           load: 'ready',
           loadingOlder: false,
           error: undefined,
+          // Only the newest page tells the thread's opt-out.
+          optOut: action.older ? thread.optOut : action.page.optOut,
         },
       };
     }
@@ -249,25 +297,52 @@ export function inboxReducer(state: InboxState, action: InboxAction): InboxState
           : state.thread;
       return { ...state, list, counted, thread };
     }
-    case 'send/started':
+    case 'send/started': {
       if (!state.thread) return state;
+      // The reader's own doing (a send, a retry): it replaces what is shown.
+      const { messages } = state.thread;
+      const index = messages.findIndex((message) => message.uuid === action.message.uuid);
+      const failures = { ...state.failures };
+      delete failures[action.message.uuid];
       return {
         ...state,
-        thread: { ...state.thread, messages: upsertMessage(state.thread.messages, action.message) },
+        failures,
+        thread: {
+          ...state.thread,
+          messages:
+            index === -1
+              ? upsertMessage(messages, action.message)
+              : messages.map((message, at) => (at === index ? action.message : message)),
+        },
       };
+    }
     case 'send/done':
     case 'send/failed': {
       if (!state.thread) return state;
       const messages = state.thread.messages.map((message) => {
         if (message.uuid !== action.uuid || message.local === undefined) return message;
-        if (action.type === 'send/failed')
-          return { ...message, local: 'failed' as const, error: action.error };
-        const sent = { ...message };
+        if (action.type === 'send/failed') {
+          return {
+            ...message,
+            local: 'failed' as const,
+            error: action.error,
+            refused: action.refused,
+          };
+        }
+        const sent: UiMessage = { ...message };
         delete sent.local;
         delete sent.error;
+        delete sent.refused;
+        // Queued just now (202) is the newest there is; a known uuid (200) answers
+        // its current status, which counts only if it is news.
+        if (action.status && (action.queued || newer(sent, { ...sent, status: action.status }))) {
+          sent.status = action.status;
+        }
         return sent;
       });
       return { ...state, thread: { ...state.thread, messages } };
     }
+    case 'failure/read':
+      return { ...state, failures: { ...state.failures, [action.uuid]: action.failure } };
   }
 }

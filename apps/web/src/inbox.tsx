@@ -4,7 +4,7 @@ import { Composer } from './components/composer.js';
 import { ConversationList } from './components/conversation-list.js';
 import { NewConversation } from './components/new-conversation.js';
 import { ThreadView } from './components/thread-view.js';
-import { countryOf, formatPhone } from './format.js';
+import { countryOf, formatDate, formatPhone } from './format.js';
 import type { LiveStatus } from './live.js';
 import { useInbox } from './use-inbox.js';
 
@@ -102,15 +102,24 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
               <ThreadView
                 key={thread.counterpart}
                 thread={thread}
+                failures={inbox.failures}
                 home={home}
                 onLoadOlder={inbox.loadOlderMessages}
                 onRetry={inbox.reloadThread}
                 onResend={inbox.resend}
+                onRecordOnly={inbox.recordOnly}
               />
+              {thread.optOut ? (
+                <p id="opt-out-notice" class="opt-out-notice" role="status">
+                  {threadName} replied {thread.optOut.keyword} on {formatDate(thread.optOut.since)}:
+                  messages to it are blocked until it sends START.
+                </p>
+              ) : null}
               <Composer
                 key={`composer:${thread.counterpart}`}
                 recipientName={threadName}
                 onSend={inbox.compose}
+                blockedBy={thread.optOut ? 'opt-out-notice' : undefined}
               />
             </>
           ) : (

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError } from './api.js';
-import { countSms } from './format.js';
+import { countSms, formatPhone } from './format.js';
 import {
   counterpartOf,
+  type FailureReason,
   inboxReducer,
   initialInbox,
   type ListState,
@@ -15,6 +16,9 @@ import { newUuid } from './uuid.js';
 /** After live changes, the first page of threads is read again for exact counts and new threads. */
 const REFRESH_DELAY_MS = 800;
 
+/** The words that opt a number out (or back in): the server's opt-out rule, libs/messaging/src/opt-out.ts. */
+const OPT_OUT_KEYWORD = /^ *(STOP|STOPALL|UNSUBSCRIBE|CANCEL|END|QUIT|START|UNSTOP) *$/i;
+
 export interface Live {
   status: LiveStatus;
   detail?: string;
@@ -24,6 +28,8 @@ export interface Live {
 export interface InboxView {
   list: ListState;
   thread: ThreadState | null;
+  /** Why failed messages failed, by uuid, once read from the server. */
+  failures: Readonly<Record<string, FailureReason>>;
   live: Live;
   open: (counterpart: string) => void;
   close: () => void;
@@ -31,9 +37,12 @@ export interface InboxView {
   reloadThreads: () => void;
   loadOlderMessages: () => void;
   reloadThread: () => void;
-  /** Sends `text` to the open thread. */
+  /** Sends `text` to the open thread, through the number's outbound gateway. */
   compose: (text: string) => void;
+  /** Sends a message again with the same uuid: after a failed request, or a failed delivery. */
   resend: (message: UiMessage) => void;
+  /** Records a message the server could not send (no outbound gateway), as the phone's own. */
+  recordOnly: (message: UiMessage) => void;
 }
 
 const messageOf = (error: unknown) =>
@@ -106,6 +115,17 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
       message: (type, message) => {
         dispatch({ type: 'live', event: type, message });
         scheduleRefresh();
+        // A keyword from the counterpart (STOP, START) changes whether it may be
+        // sent to: the newest page tells the server's view of it.
+        const open = stateRef.current.thread;
+        if (
+          type === 'message.created' &&
+          message.direction === 'received' &&
+          OPT_OUT_KEYWORD.test(message.text) &&
+          open?.counterpart === counterpartOf(message)
+        ) {
+          void loadThread(open.counterpart, false);
+        }
       },
       resync: () => {
         void refreshList();
@@ -129,8 +149,99 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
     };
   }, [api, phone, loadList, refreshList, loadThread, scheduleRefresh, onUnauthorized]);
 
+  // A failed message shows why: read once per failure (a retry forgets it).
+  const reading = useRef(new Set<string>());
+  const messages = state.thread?.messages;
+  useEffect(() => {
+    for (const message of messages ?? []) {
+      const { uuid } = message;
+      if (message.status !== 'failed' || message.direction !== 'sent' || message.local) continue;
+      if (stateRef.current.failures[uuid] || reading.current.has(uuid)) continue;
+      reading.current.add(uuid);
+      api.message(uuid).then(
+        ({ delivery }) => {
+          reading.current.delete(uuid);
+          dispatch({
+            type: 'failure/read',
+            uuid,
+            failure: { code: delivery?.errorCode ?? null, reason: delivery?.errorReason ?? null },
+          });
+        },
+        (error: unknown) => {
+          reading.current.delete(uuid);
+          dispatch({
+            type: 'failure/read',
+            uuid,
+            failure: { code: null, reason: null, error: fail(error) },
+          });
+        },
+      );
+    }
+  }, [api, messages, fail]);
+
+  const refreshIfNew = (message: UiMessage) => {
+    if (!stateRef.current.list.items.some((item) => item.counterpart === counterpartOf(message))) {
+      scheduleRefresh();
+    }
+  };
+
   const send = async (message: UiMessage) => {
-    dispatch({ type: 'send/started', message: { ...message, local: 'sending', error: undefined } });
+    // Shown as queued at once; a retry of a failed one goes back to queued too.
+    dispatch({
+      type: 'send/started',
+      message: {
+        ...message,
+        status: 'queued',
+        local: 'sending',
+        error: undefined,
+        refused: undefined,
+      },
+    });
+    try {
+      const { accepted, queued } = await api.sendMessage({
+        from: message.senderPhone,
+        to: message.receiverPhone,
+        text: message.text,
+        uuid: message.uuid,
+      });
+      dispatch({ type: 'send/done', uuid: message.uuid, status: accepted.status, queued });
+      refreshIfNew(message);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 422 && error.concerns('from')) {
+        dispatch({
+          type: 'send/failed',
+          uuid: message.uuid,
+          refused: 'from',
+          error: `${formatPhone(message.senderPhone)} has no outbound gateway, so nothing was sent. You can record the message as sent by the phone itself.`,
+        });
+      } else if (error instanceof ApiError && error.status === 422 && error.concerns('to')) {
+        dispatch({
+          type: 'send/failed',
+          uuid: message.uuid,
+          refused: 'to',
+          error: `${formatPhone(message.receiverPhone)} opted out (STOP), so nothing was sent.`,
+        });
+        // The newest page tells since when.
+        const open = stateRef.current.thread;
+        if (open?.counterpart === message.receiverPhone) void loadThread(open.counterpart, false);
+      } else {
+        dispatch({ type: 'send/failed', uuid: message.uuid, error: fail(error) });
+      }
+    }
+  };
+
+  /** The old way: the server records the message and sends nothing. */
+  const record = async (message: UiMessage) => {
+    dispatch({
+      type: 'send/started',
+      message: {
+        ...message,
+        status: 'sent',
+        local: 'recording',
+        error: undefined,
+        refused: undefined,
+      },
+    });
     try {
       await api.sendSms({
         senderPhone: message.senderPhone,
@@ -139,14 +250,15 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
         timestamp: message.sentAt ?? Math.floor(Date.now() / 1000),
         uuid: message.uuid,
       });
-      dispatch({ type: 'send/done', uuid: message.uuid });
-      if (
-        !stateRef.current.list.items.some((item) => item.counterpart === counterpartOf(message))
-      ) {
-        scheduleRefresh();
-      }
+      dispatch({ type: 'send/done', uuid: message.uuid, status: 'sent' });
+      refreshIfNew(message);
     } catch (error) {
-      dispatch({ type: 'send/failed', uuid: message.uuid, error: fail(error) });
+      dispatch({
+        type: 'send/failed',
+        uuid: message.uuid,
+        refused: 'from',
+        error: `Could not record it: ${fail(error)}`,
+      });
     }
   };
 
@@ -159,6 +271,7 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
   return {
     list: state.list,
     thread: state.thread,
+    failures: state.failures,
     live,
     open: (counterpart) => {
       if (stateRef.current.thread?.counterpart === counterpart) return;
@@ -182,7 +295,7 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
         receiverPhone: counterpart,
         text,
         direction: 'sent',
-        status: 'sent',
+        status: 'queued',
         sentAt: now,
         receivedAt: null,
         timestamp: now,
@@ -190,6 +303,10 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
         segments,
       });
     },
-    resend: (message) => void send(message),
+    resend: (message) => {
+      reading.current.delete(message.uuid);
+      void send(message);
+    },
+    recordOnly: (message) => void record(message),
   };
 }

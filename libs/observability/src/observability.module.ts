@@ -6,6 +6,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import { GatewaysModule } from '@app/gateways';
 import { MessagingModule } from '@app/messaging';
+import { OutboundModule } from '@app/outbound';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
 import { HttpTraffic, recordRoute, type ResponseHeaders } from './http/http-traffic.js';
@@ -44,6 +45,7 @@ class StartupLogger {
     TerminusModule.forRoot({ errorLogStyle: 'json' }),
     MessagingModule,
     GatewaysModule,
+    OutboundModule,
   ],
   controllers: [HealthController, MetricsController],
   providers: [

@@ -60,7 +60,7 @@ export class SendingService {
     if (!stored) throw new Error(`Message ${uuid} vanished while it was sent`);
     refuseOtherContent(stored, message);
     if (stored.deliveryStatus === 'failed' && (await this.outbox.requeue(uuid, gatewayId))) {
-      this.announceQueued(message, gatewayId);
+      this.announceQueued(message, gatewayId, true);
       return { accepted: { uuid, status: 'queued' }, queued: true };
     }
     return { accepted: { uuid, status: stored.deliveryStatus! }, queued: false };
@@ -110,11 +110,22 @@ export class SendingService {
     }
   }
 
+  /** Wakes this instance's worker; a retried message also tells the live stream it moved. */
   private announceQueued(
     message: { uuid: string; senderPhone: string; receiverPhone: string },
     gatewayId: string,
+    retried = false,
   ): void {
-    this.events.change({ ...message, gatewayId, status: 'queued', queuedAtMs: Date.now() });
+    const { uuid, senderPhone, receiverPhone } = message;
+    this.events.change({
+      uuid,
+      senderPhone,
+      receiverPhone,
+      gatewayId,
+      status: 'queued',
+      queuedAtMs: Date.now(),
+    });
+    if (retried) this.messageEvents.publishChange({ uuid, senderPhone, receiverPhone });
   }
 }
 

@@ -4,14 +4,16 @@ import { countSms, MAX_MESSAGE_LENGTH, plural } from '../format.js';
 interface Props {
   recipientName: string;
   onSend: (text: string) => void;
+  /** The id of the notice that says why nothing can be sent now (an opt-out); unset when it can. */
+  blockedBy?: string;
 }
 
 /** Writes a message; shows what it will cost as an SMS before it is sent. */
-export function Composer({ recipientName, onSend }: Props) {
+export function Composer({ recipientName, onSend, blockedBy }: Props) {
   const [text, setText] = useState('');
   const count = countSms(text);
   const tooLong = count.characters > MAX_MESSAGE_LENGTH;
-  const canSend = text.trim() !== '' && !tooLong;
+  const canSend = text.trim() !== '' && !tooLong && !blockedBy;
 
   const submit = (event?: Event) => {
     event?.preventDefault();
@@ -30,8 +32,9 @@ export function Composer({ recipientName, onSend }: Props) {
         rows={2}
         value={text}
         placeholder={`Message ${recipientName}`}
-        aria-describedby="composer-count composer-hint"
+        aria-describedby={`${blockedBy ? `${blockedBy} ` : ''}composer-count composer-hint`}
         aria-invalid={tooLong ? 'true' : undefined}
+        disabled={blockedBy !== undefined}
         onInput={(event) => setText(event.currentTarget.value)}
         onKeyDown={(event) => {
           // Enter sends, Shift+Enter starts a new line; not while an IME composes.

@@ -2,30 +2,114 @@ import type { CountryCode } from 'libphonenumber-js';
 import { Fragment } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { formatClock, formatDay, formatFullTime, formatPhone, plural } from '../format.js';
-import { type ThreadState, timeOf, type UiMessage } from '../inbox-state.js';
+import { type FailureReason, type ThreadState, timeOf, type UiMessage } from '../inbox-state.js';
 
 interface Props {
   thread: ThreadState;
+  /** Why failed messages failed, by uuid, once read. */
+  failures: Readonly<Record<string, FailureReason>>;
   home?: CountryCode;
   onLoadOlder: () => void;
   onRetry: () => void;
   onResend: (message: UiMessage) => void;
+  onRecordOnly: (message: UiMessage) => void;
 }
 
 const NEAR_BOTTOM_PX = 80;
+
+/** The bubble's look: on its way (the request), or not sent or not delivered. */
+function bubbleState(message: UiMessage): string {
+  if (message.local === 'failed' || (message.direction === 'sent' && message.status === 'failed')) {
+    return ' failed';
+  }
+  return message.local ? ' sending' : '';
+}
 const NEAR_TOP_PX = 80;
 
 /**
- * The status in the reader's terms. A message is `delivered` once both phones
- * reported it; with one report only, what is known depends on which side
- * reported: our own message the recipient reported is delivered all the
- * same, while one sent to us that our phone has not reported is only "sent".
+ * The status in the reader's terms. A message sent through a gateway is
+ * queued, sending (handed to the provider), sent (the provider took it), then
+ * delivered or failed as the provider reports. A reported message is
+ * `delivered` once both phones reported it; with one report only, what is
+ * known depends on which side reported: our own message the recipient
+ * reported is delivered all the same, while one sent to us that our phone has
+ * not reported is only "sent".
  */
 function statusLabel(message: UiMessage): string {
-  if (message.local === 'sending') return 'Sending…';
   if (message.local === 'failed') return 'Not sent';
-  if (message.direction === 'sent') return message.receivedAt === null ? 'Sent' : 'Delivered';
-  return message.receivedAt === null ? 'Sent, no receipt yet' : 'Received';
+  if (message.local === 'recording') return 'Recording…';
+  if (message.direction === 'received') {
+    return message.receivedAt === null ? 'Sent, no receipt yet' : 'Received';
+  }
+  switch (message.status) {
+    case 'queued':
+      return 'Queued';
+    case 'sending':
+      return 'Sending…';
+    case 'failed':
+      return 'Failed';
+    case 'delivered':
+      return 'Delivered';
+    default:
+      return message.receivedAt === null ? 'Sent' : 'Delivered';
+  }
+}
+
+/** What `data-status` and the status class say: the server's status, or that our request failed. */
+const shownStatus = (message: UiMessage) =>
+  message.local === 'failed' ? 'not-sent' : message.status;
+
+/** The provider's reason, with its code when the reason does not already say it. */
+function failureText(failure: FailureReason | undefined): string {
+  if (!failure) return 'Not delivered. Looking up why…';
+  if (failure.error) return `Not delivered (the reason could not be read: ${failure.error}).`;
+  const { reason, code } = failure;
+  if (!reason && !code) return 'Not delivered; the provider gave no reason.';
+  if (!reason) return `Not delivered: ${code}.`;
+  return code && !reason.includes(code)
+    ? `Not delivered: ${reason} (${code}).`
+    : `Not delivered: ${reason}.`;
+}
+
+/** Below a message that did not go: why, and what can be done about it. */
+function Problem({
+  message,
+  failure,
+  onResend,
+  onRecordOnly,
+}: {
+  message: UiMessage;
+  failure: FailureReason | undefined;
+  onResend: (message: UiMessage) => void;
+  onRecordOnly: (message: UiMessage) => void;
+}) {
+  if (message.local === 'failed') {
+    return (
+      <div class="send-error">
+        <p>{message.error}</p>
+        {message.refused === 'from' ? (
+          <button type="button" class="link" onClick={() => onRecordOnly(message)}>
+            Record only
+          </button>
+        ) : message.refused === 'to' ? null : (
+          <button type="button" class="link" onClick={() => onResend(message)}>
+            Try again
+          </button>
+        )}
+      </div>
+    );
+  }
+  if (message.direction === 'sent' && message.status === 'failed') {
+    return (
+      <div class="send-error">
+        <p>{failureText(failure)}</p>
+        <button type="button" class="link" onClick={() => onResend(message)}>
+          Retry
+        </button>
+      </div>
+    );
+  }
+  return null;
 }
 
 /**
@@ -33,7 +117,15 @@ function statusLabel(message: UiMessage): string {
  * the page before; new messages scroll into view when the reader is at the
  * bottom, and otherwise wait behind a "new messages" button.
  */
-export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Props) {
+export function ThreadView({
+  thread,
+  failures,
+  home,
+  onLoadOlder,
+  onRetry,
+  onResend,
+  onRecordOnly,
+}: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const previous = useRef({ first: '', last: '', height: 0, atBottom: true });
   const [unseen, setUnseen] = useState(0);
@@ -130,9 +222,9 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
                     </li>
                   ) : null}
                   <li
-                    class={`bubble ${message.direction}${message.local ? ` ${message.local}` : ''}`}
+                    class={`bubble ${message.direction}${bubbleState(message)}`}
                     data-uuid={message.uuid}
-                    data-status={message.local ?? message.status}
+                    data-status={shownStatus(message)}
                   >
                     <span class="visually-hidden">
                       {message.direction === 'sent' ? 'You' : name} ({messageDay}):
@@ -145,21 +237,19 @@ export function ThreadView({ thread, home, onLoadOlder, onRetry, onResend }: Pro
                       >
                         {formatClock(time)}
                       </time>
-                      <span class={`status status-${message.local ?? message.status}`}>
+                      <span class={`status status-${shownStatus(message)}`}>
                         {statusLabel(message)}
                       </span>
                       <span title={`${message.encoding} encoding`}>
                         {plural(message.segments, 'segment')}
                       </span>
                     </p>
-                    {message.local === 'failed' ? (
-                      <p class="send-error">
-                        {message.error}{' '}
-                        <button type="button" class="link" onClick={() => onResend(message)}>
-                          Try again
-                        </button>
-                      </p>
-                    ) : null}
+                    <Problem
+                      message={message}
+                      failure={failures[message.uuid]}
+                      onResend={onResend}
+                      onRecordOnly={onRecordOnly}
+                    />
                   </li>
                 </Fragment>
               );

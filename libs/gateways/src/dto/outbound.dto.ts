@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { IsStorableText } from '@app/common';
+import { ApiInteger, IsStorableText } from '@app/common';
 
 export const MAX_RATE_PER_SECOND = 10_000;
 const MAX_URL_LENGTH = 2048;
@@ -62,7 +62,8 @@ export class OutboundSettingsDto {
   @IsInt()
   @Min(1)
   @Max(MAX_RATE_PER_SECOND)
-  @ApiProperty({ required: false, type: 'integer', minimum: 1, maximum: MAX_RATE_PER_SECOND })
+  @ApiInteger(1, MAX_RATE_PER_SECOND)
+  @ApiProperty({ required: false })
   ratePerSecond?: number;
 }
 
@@ -81,6 +82,6 @@ export class OutboundDto {
   @ApiProperty({ required: false, maxLength: 34 })
   accountSid?: string;
   /** @example 10 */
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_RATE_PER_SECOND })
+  @ApiInteger(1, MAX_RATE_PER_SECOND)
   ratePerSecond: number;
 }

@@ -44,7 +44,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private lastSweepAt = 0;
   private readonly inFlight = new Map<string, number>();
   private readonly hangingSends = new Set<Promise<void>>();
-  private completions: Array<{ uuid: string; providerMessageId: string; gatewayId: string }> = [];
+  private completions: Array<{ accepted: Accepted; stored: () => void }> = [];
   private flushing?: Promise<void>;
   private subscription?: Subscription;
 
@@ -96,8 +96,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       if (!this.running) return;
       const sender = await this.senders.get(gateway.id);
       if (!sender) continue;
-      // Keep the sender's window full, and a window's worth waiting behind it.
-      const free = sender.window * 2 - (this.inFlight.get(gateway.id) ?? 0);
+      // Claim no more than the sender can write at once: after a crash, every claimed but
+      // unanswered message is of unknown outcome, so none should wait unwritten.
+      const free = sender.window - (this.inFlight.get(gateway.id) ?? 0);
       if (free <= 0) continue;
       const jobs = await this.outbox.claim(
         gateway.id,
@@ -105,7 +106,17 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         gateway.ratePerSecond,
         this.config.leaseMs,
       );
-      for (const job of jobs) this.track(this.deliver(sender, job));
+      for (const job of jobs) {
+        this.reports.announce({
+          uuid: job.uuid,
+          gatewayId: job.gatewayId,
+          senderPhone: job.from,
+          receiverPhone: job.to,
+          status: 'sending',
+          queuedAtMs: job.queuedAtMs,
+        });
+        this.track(this.deliver(sender, job));
+      }
     }
   }
 
@@ -141,7 +152,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         statusCallbackUrl: this.senders.statusCallbackUrl(job.gatewayId),
       });
       this.events.attempt({ provider: sender.provider, outcome: 'accepted' });
-      this.complete({ uuid: job.uuid, providerMessageId, gatewayId: job.gatewayId });
+      // Still in flight until stored: what the provider took but we have not stored is what a
+      // crash leaves unknown, so it counts against the window too.
+      await this.complete({ uuid: job.uuid, providerMessageId, gatewayId: job.gatewayId });
     } catch (error) {
       await this.settleFailure(sender, job, error);
     } finally {
@@ -186,9 +199,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
    * the provider has the message: losing the answer would leave it to the
    * lease, which would call it unknown.
    */
-  private complete(accepted: { uuid: string; providerMessageId: string; gatewayId: string }) {
-    this.completions.push(accepted);
-    if (!this.flushing) this.flushing = this.flushSoon();
+  private complete(accepted: Accepted): Promise<void> {
+    return new Promise((stored) => {
+      this.completions.push({ accepted, stored });
+      if (!this.flushing) this.flushing = this.flushSoon();
+    });
   }
 
   private async flushSoon(): Promise<void> {
@@ -204,9 +219,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private async flush(): Promise<void> {
     while (this.completions.length > 0) {
       const batch = this.completions.splice(0, COMPLETION_BATCH);
+      const accepted = batch.map((item) => item.accepted);
       try {
-        this.announceAll(await this.outbox.markSent(batch));
-        await this.reports.settleKept(batch);
+        this.announceAll(await this.outbox.markSent(accepted));
+        await this.reports.settleKept(accepted);
+        for (const item of batch) item.stored();
       } catch (error) {
         this.completions.unshift(...batch);
         this.logger.warn(
@@ -251,6 +268,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       this.wake = done;
     });
   }
+}
+
+/** A send the provider took, waiting to be stored. */
+interface Accepted {
+  uuid: string;
+  providerMessageId: string;
+  gatewayId: string;
 }
 
 /** Providers that deduplicate by our uuid, so an interrupted hand-over can simply be repeated. */

@@ -69,6 +69,15 @@ export class SenderPool implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * A hand-over must end well within its lease: one still under way when the
+   * lease runs out would be taken for a crashed one. 10 s, or a third of a
+   * shorter lease.
+   */
+  private get sendTimeoutMs(): number {
+    return Math.min(10_000, Math.floor(this.config.leaseMs / 3));
+  }
+
   private create({ gateway, settings, credentials, secret }: OutboundConnection): SmsSender {
     switch (settings.provider) {
       case 'smpp':
@@ -97,12 +106,14 @@ export class SenderPool implements OnApplicationShutdown {
           url: settings.url,
           username: settings.username,
           password: credentials.password ?? '',
+          timeoutMs: this.sendTimeoutMs,
         });
       case 'twilio':
         return new TwilioSender({
           accountSid: settings.accountSid,
           authToken: secret ?? '',
           apiBaseUrl: this.config.twilioApiBaseUrl,
+          timeoutMs: this.sendTimeoutMs,
         });
     }
   }

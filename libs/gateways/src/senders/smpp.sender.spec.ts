@@ -99,7 +99,9 @@ describe('SmppSender', () => {
       submitTimeoutMs: 1000,
       reconnectMinMs: 20,
       reconnectMaxMs: 100,
-      onReport: (report) => reports.push(report),
+      onReport: (report) => {
+        reports.push(report);
+      },
       logger: { log: (message) => logs.push(message), warn: (message) => logs.push(message) },
       ...options,
     });

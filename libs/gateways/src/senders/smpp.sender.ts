@@ -29,7 +29,8 @@ export interface SmppSenderOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   /** Called with each delivery receipt; if it throws, the SMSC is told to deliver the receipt again. */
-  onReport: (report: DeliveryReport) => void;
+  /** Stores a receipt; the SMSC gets its answer when this settles (a rejection refuses it, so it comes again). */
+  onReport: (report: DeliveryReport) => void | Promise<void>;
   logger?: { log(message: string): void; warn(message: string): void };
 }
 
@@ -437,22 +438,31 @@ export class SmppSender implements SmsSender {
     }, delay);
   }
 
+  /**
+   * A receipt is acknowledged only once onReport has stored it: an SMSC keeps
+   * what was not acknowledged and sends it again, so a crash in between loses
+   * nothing. One that cannot be stored is refused (ESME_RX_T_APPN) for the
+   * same reason.
+   */
   private onDeliverSm(session: smpp.Session, pdu: smpp.PDU): void {
     const isReceipt =
       ((pdu.esm_class ?? 0) & ESM_CLASS_MESSAGE_TYPE) === ESM_CLASS_DELIVERY_RECEIPT;
     const report = isReceipt ? this.receiptReport(pdu) : undefined;
-    if (report) {
-      try {
-        this.options.onReport(report);
-      } catch (error) {
-        this.logger?.warn(
-          `SMPP: a delivery receipt was not taken, the SMSC will resend it: ${String(error)}`,
-        );
-        session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
-        return;
-      }
+    if (!report) {
+      session.send(pdu.response());
+      return;
     }
-    session.send(pdu.response());
+    Promise.resolve()
+      .then(() => this.options.onReport(report))
+      .then(
+        () => session.send(pdu.response()),
+        (error: unknown) => {
+          this.logger?.warn(
+            `SMPP: a delivery receipt was not taken, the SMSC will resend it: ${String(error)}`,
+          );
+          session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
+        },
+      );
   }
 
   private receiptReport(pdu: smpp.PDU): DeliveryReport | undefined {

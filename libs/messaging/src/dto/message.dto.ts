@@ -1,4 +1,4 @@
-import { ApiDateTime, ApiParty, ApiText, ApiUuid } from '@app/common';
+import { ApiDateTime, ApiInteger, ApiParty, ApiText, ApiUuid } from '@app/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { messageStatus } from '../message.entity.js';
 import {
@@ -59,7 +59,7 @@ export class DeliveryDto {
   @ApiProperty({ type: String, nullable: true, maxLength: 128 })
   providerMessageId: string | null;
   /** Hand-overs tried so far. @example 1 */
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: 32767 })
+  @ApiInteger(0, 32767)
   attempts: number;
   /** The provider's error code (Twilio ErrorCode, SMPP status or receipt error), when it failed. @example null */
   @ApiProperty({ type: String, nullable: true, maxLength: 64 })

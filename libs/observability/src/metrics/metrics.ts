@@ -1,15 +1,24 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { PG_POOL } from '@app/database';
 import { GATEWAY_PROVIDERS, WEBHOOK_RESULTS, WebhookEvents } from '@app/gateways';
 import { MessageEvents, type MessageRecorded, type SmsEventKind } from '@app/messaging';
+import {
+  OUTBOUND_PROVIDERS,
+  OutboundEvents,
+  OutboxRepository,
+  type SendOutcome,
+} from '@app/outbound';
 import type { FinishedRequest } from '../http/http-traffic.js';
 import { RequestDurationHistogram } from './request-duration.histogram.js';
 
 const EVENTS: SmsEventKind[] = ['sent', 'received'];
 const OUTCOMES: MessageRecorded['outcome'][] = ['created', 'replayed', 'merged', 'conflict'];
+const SEND_OUTCOMES: SendOutcome[] = ['accepted', 'retried', 'failed', 'unknown'];
+/** From seconds (a hand-over on loopback) to an hour (a backlog behind a slow rate, a late receipt). */
+const DELIVERY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
 /**
  * The app's Prometheus metrics, in a registry of its own (not prom-client's
@@ -22,7 +31,13 @@ export class Metrics implements OnModuleDestroy {
   private readonly messagesRecorded: Counter<'event' | 'outcome'>;
   private readonly subscriptions: Subscription[] = [];
 
-  constructor(@Inject(PG_POOL) pool: Pool, events: MessageEvents, webhooks: WebhookEvents) {
+  constructor(
+    @Inject(PG_POOL) pool: Pool,
+    events: MessageEvents,
+    webhooks: WebhookEvents,
+    outbound: OutboundEvents,
+    outbox: OutboxRepository,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
@@ -63,6 +78,8 @@ export class Metrics implements OnModuleDestroy {
       ),
     );
 
+    this.registerOutbound(outbound, outbox);
+
     new Gauge({
       name: 'db_pool_connections',
       help: 'Database connections in the pool, by state (in_use, idle)',
@@ -87,6 +104,79 @@ export class Metrics implements OnModuleDestroy {
       registers,
       collect() {
         this.set(pool.options.max ?? 0);
+      },
+    });
+  }
+
+  /** Sends by provider and outcome, the queue's depth and age, and how long messages wait. */
+  private registerOutbound(outbound: OutboundEvents, outbox: OutboxRepository): void {
+    const registers = [this.registry];
+    const sends = new Counter({
+      name: 'sms_outbound_sends_total',
+      help: 'Hand-overs to providers, by provider and outcome (accepted, retried, failed, unknown)',
+      labelNames: ['provider', 'outcome'],
+      registers,
+    });
+    for (const provider of OUTBOUND_PROVIDERS) {
+      for (const outcome of SEND_OUTCOMES) sends.inc({ provider, outcome }, 0);
+    }
+    this.subscriptions.push(
+      outbound.attempted$.subscribe(({ provider, outcome }) => sends.inc({ provider, outcome })),
+    );
+
+    const toSent = new Histogram({
+      name: 'sms_outbound_queued_to_sent_seconds',
+      help: 'Time from a message being accepted to the provider taking it',
+      buckets: DELIVERY_BUCKETS,
+      registers,
+    });
+    const toDelivered = new Histogram({
+      name: 'sms_outbound_queued_to_delivered_seconds',
+      help: 'Time from a message being accepted to its delivery being reported',
+      buckets: DELIVERY_BUCKETS,
+      registers,
+    });
+    this.subscriptions.push(
+      outbound.changed$.subscribe(({ status, queuedAtMs }) => {
+        const seconds = Math.max(0, (Date.now() - queuedAtMs) / 1000);
+        if (status === 'sent') toSent.observe(seconds);
+        else if (status === 'delivered') toDelivered.observe(seconds);
+      }),
+    );
+
+    // Read at each scrape: the queue is shared by every instance, so each reports all of it.
+    // One query serves both gauges of a scrape.
+    let state = { depth: 0, oldestAgeSeconds: 0 };
+    let reading: { at: number; done: Promise<void> } | undefined;
+    const readState = () => {
+      if (!reading || Date.now() - reading.at > 1_000) {
+        const done = outbox.queueState().then(
+          (current) => {
+            state = current;
+          },
+          // The database away: the last values stand, and the health check says why.
+          () => undefined,
+        );
+        reading = { at: Date.now(), done };
+      }
+      return reading.done;
+    };
+    new Gauge({
+      name: 'sms_outbound_queue_depth',
+      help: 'Messages waiting to be handed to a provider (queued or sending), all instances',
+      registers,
+      async collect() {
+        await readState();
+        this.set(state.depth);
+      },
+    });
+    new Gauge({
+      name: 'sms_outbound_queue_oldest_age_seconds',
+      help: 'Age of the oldest message waiting to be handed over; 0 when none waits',
+      registers,
+      async collect() {
+        await readState();
+        this.set(state.oldestAgeSeconds);
       },
     });
   }
