@@ -144,6 +144,8 @@ class TestSmsc implements Smsc {
   }
 
   private open(session: smpp.Session): void {
+    // As an SMSC would: answers go out at once, not after the client's delayed ACK.
+    session.socket.setNoDelay(true);
     this.unacknowledged.set(session, new Set());
     // A client that vanishes mid-write: the 'close' that follows is what matters.
     session.on('error', () => undefined);

@@ -22,6 +22,13 @@ import { PoolSql, type Sql } from './sql.js';
 
 /** The `pg` pool behind TypeORM, for its gauges and its connection settings. */
 export const PG_POOL = Symbol('PG_POOL');
+/**
+ * The primary again, through a small pool of its own, for background work
+ * (the delivery workers): request traffic queueing in the request pool must
+ * not stall it, nor it the requests.
+ */
+export const BACKGROUND_SQL = Symbol('BACKGROUND_SQL');
+const BACKGROUND_POOL_SIZE = 2;
 
 /** `Sql` on the primary: writes, and the reads that must see them. */
 export const PRIMARY_SQL = Symbol('PRIMARY_SQL');
@@ -50,10 +57,12 @@ class DatabaseShutdown implements OnApplicationShutdown {
     private readonly dataSource: DataSource,
     private readonly server: DatabaseServer,
     @Inject(READ_SQL) private readonly reads: ReplicaReads,
+    @Inject(BACKGROUND_SQL) private readonly background: PoolSql,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.reads.close();
+    await this.background.pool.end();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     await this.server.stop();
   }
@@ -132,6 +141,21 @@ class DatabaseServerModule {}
         ),
     },
     {
+      provide: BACKGROUND_SQL,
+      inject: [PG_POOL, databaseConfig.KEY],
+      useFactory: (pool: Pool, config: ConfigType<typeof databaseConfig>): PoolSql => {
+        const background = new pg.Pool({
+          ...pool.options,
+          max: BACKGROUND_POOL_SIZE,
+          application_name: 'sms-service-background',
+        });
+        background.on('error', (error) =>
+          logger.warn(`Idle background database connection lost: ${error.message}`),
+        );
+        return new PoolSql(background, config.preparedStatements);
+      },
+    },
+    {
       provide: SESSION_CONNECTION,
       inject: [PG_POOL, databaseConfig.KEY],
       useFactory: (pool: Pool, config: ConfigType<typeof databaseConfig>): ClientConfig =>
@@ -139,7 +163,7 @@ class DatabaseServerModule {}
     },
     DatabaseShutdown,
   ],
-  exports: [PG_POOL, PRIMARY_SQL, READ_SQL, SESSION_CONNECTION],
+  exports: [PG_POOL, PRIMARY_SQL, READ_SQL, BACKGROUND_SQL, SESSION_CONNECTION],
 })
 export class DatabaseModule {}
 

@@ -39,6 +39,11 @@ export class DeliveryReports {
     }
   }
 
+  /** Every kept report whose message has its provider id by now (the workers' sweep). */
+  async settleAllKept(): Promise<void> {
+    await this.settleKept(await this.outbox.findMatchedKeptReports());
+  }
+
   /** Tells the metrics and the live stream; the change is committed. */
   announce(changed: DeliveryChanged | undefined): void {
     if (!changed) return;

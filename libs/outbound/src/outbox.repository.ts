@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRIMARY_SQL, type Sql } from '@app/database';
+import { BACKGROUND_SQL, PRIMARY_SQL, type Sql } from '@app/database';
 import type { ClaimedJob, DeliveryChanged, DeliveryReport } from './outbound.types.js';
 
 /** What every transition returns: the message's parties, for the live stream and the metrics. */
@@ -155,6 +155,18 @@ const FIND_KEPT_REPORTS = {
     ORDER BY r.reported_at`,
 };
 
+/** Kept reports whose message has its provider id now, oldest first. */
+const FIND_MATCHED_KEPT_REPORTS = {
+  name: 'outbox_find_matched_kept_reports',
+  text: `
+    SELECT r.gateway_id::text AS "gatewayId", r.provider_message_id AS "providerMessageId"
+    FROM delivery_reports AS r
+    WHERE EXISTS (SELECT 1 FROM outbound_messages AS o
+                  WHERE o.gateway_id = r.gateway_id AND o.provider_message_id = r.provider_message_id)
+    ORDER BY r.reported_at
+    LIMIT 1000`,
+};
+
 const FORGET_REPORTS = {
   name: 'outbox_forget_reports',
   text: `DELETE FROM delivery_reports WHERE gateway_id = $1 AND provider_message_id = $2`,
@@ -262,10 +274,17 @@ const QUEUE_STATE = {
  * transition updates the job and its message in one statement, and only from
  * the states it may leave, so a late or repeated report never moves a message
  * backwards and two workers can never both complete one job.
+ *
+ * The workers' statements (and the status reports') run on the background
+ * pool; the two a request waits for (its connection, a retry) on the
+ * request pool.
  */
 @Injectable()
 export class OutboxRepository {
-  constructor(@Inject(PRIMARY_SQL) private readonly sql: Sql) {}
+  constructor(
+    @Inject(BACKGROUND_SQL) private readonly sql: Sql,
+    @Inject(PRIMARY_SQL) private readonly requests: Sql,
+  ) {}
 
   async claim(
     gatewayId: string,
@@ -357,6 +376,13 @@ export class OutboxRepository {
     }));
   }
 
+  async findMatchedKeptReports(): Promise<Array<{ gatewayId: string; providerMessageId: string }>> {
+    const result = await this.sql.query<{ gatewayId: string; providerMessageId: string }>(
+      FIND_MATCHED_KEPT_REPORTS,
+    );
+    return result.rows;
+  }
+
   async forgetReports(gatewayId: string, providerMessageId: string): Promise<void> {
     await this.sql.query({ ...FORGET_REPORTS, values: [gatewayId, providerMessageId] });
   }
@@ -386,7 +412,7 @@ export class OutboxRepository {
   }
 
   async findSenderGateway(phone: string): Promise<string | undefined> {
-    const result = await this.sql.query<{ gatewayId: string }>({
+    const result = await this.requests.query<{ gatewayId: string }>({
       ...FIND_SENDER_GATEWAY,
       values: [phone],
     });
@@ -395,7 +421,7 @@ export class OutboxRepository {
 
   /** True when the message was failed and is queued again. */
   async requeue(uuid: string, gatewayId: string): Promise<boolean> {
-    const result = await this.sql.query({ ...REQUEUE, values: [uuid, gatewayId] });
+    const result = await this.requests.query({ ...REQUEUE, values: [uuid, gatewayId] });
     return (result.rowCount ?? 0) > 0;
   }
 

@@ -42,6 +42,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private wake?: () => void;
   private kicked = false;
   private lastSweepAt = 0;
+  /** Connections with due work, and their rate per second; see round(). */
+  private due = new Map<string, number>();
+  private dueListedAt = 0;
   private readonly inFlight = new Map<string, number>();
   private readonly hangingSends = new Set<Promise<void>>();
   private completions: Array<{ accepted: Accepted; stored: () => void }> = [];
@@ -62,7 +65,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.running = true;
     // A message queued here starts at once; other instances' work is found by polling.
     this.subscription = this.events.changed$.subscribe((change) => {
-      if (change.status === 'queued') this.kick();
+      if (change.status !== 'queued') return;
+      if (!this.due.has(change.gatewayId)) this.dueListedAt = 0;
+      this.kick();
     });
     this.loop = this.run();
   }
@@ -90,22 +95,36 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /**
+   * One pass over the connections with due work. The list of them is read at
+   * most once per poll interval (or when a message is queued here for a
+   * connection not on it); a connection whose claim comes back short has no
+   * more due work and leaves the list until then. Claims wait for half a
+   * window of free slots, so a busy connection is claimed for in batches, not
+   * one statement per finished message.
+   */
   private async round(): Promise<void> {
     if (Date.now() - this.lastSweepAt >= SWEEP_INTERVAL_MS) await this.sweep();
-    for (const gateway of await this.outbox.findSendingGateways()) {
+    if (Date.now() - this.dueListedAt >= this.config.pollMs) {
+      this.dueListedAt = Date.now();
+      const listed = await this.outbox.findSendingGateways();
+      this.due = new Map(listed.map((gateway) => [gateway.id, gateway.ratePerSecond]));
+    }
+    for (const [gatewayId, ratePerSecond] of this.due) {
       if (!this.running) return;
-      const sender = await this.senders.get(gateway.id);
-      if (!sender) continue;
+      const sender = await this.senders.get(gatewayId);
+      if (!sender) {
+        this.due.delete(gatewayId);
+        continue;
+      }
       // Claim no more than the sender can write at once: after a crash, every claimed but
-      // unanswered message is of unknown outcome, so none should wait unwritten.
-      const free = sender.window - (this.inFlight.get(gateway.id) ?? 0);
-      if (free <= 0) continue;
-      const jobs = await this.outbox.claim(
-        gateway.id,
-        free,
-        gateway.ratePerSecond,
-        this.config.leaseMs,
-      );
+      // unstored message is of unknown outcome, so none should wait unwritten.
+      const inFlight = this.inFlight.get(gatewayId) ?? 0;
+      const free = sender.window - inFlight;
+      if (free <= 0 || (inFlight > 0 && free < Math.ceil(sender.window / 2))) continue;
+      const jobs = await this.outbox.claim(gatewayId, free, ratePerSecond, this.config.leaseMs);
+      // Short: nothing more is due now, or the second's budget is spent; the next listing tells.
+      if (jobs.length < free) this.due.delete(gatewayId);
       for (const job of jobs) {
         this.reports.announce({
           uuid: job.uuid,
@@ -130,6 +149,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       }
     }
     for (const change of await this.outbox.failOrphaned()) this.reports.announce(change);
+    await this.reports.settleAllKept();
     await this.outbox.expireKeptReports(KEPT_REPORT_DAYS);
     const sending = (await this.gateways.list()).filter((gateway) => gateway.outbound);
     await this.senders.retainOnly(new Set(sending.map((gateway) => gateway.id)));
@@ -222,8 +242,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       const accepted = batch.map((item) => item.accepted);
       try {
         this.announceAll(await this.outbox.markSent(accepted));
-        await this.reports.settleKept(accepted);
         for (const item of batch) item.stored();
+        // Reports that came before the ids: after the commit, off the window's path (the
+        // sweep catches any this misses).
+        this.reports
+          .settleKept(accepted)
+          .catch((error: Error) =>
+            this.logger.warn(`Settling early reports failed: ${error.message}`),
+          );
       } catch (error) {
         this.completions.unshift(...batch);
         this.logger.warn(

@@ -3,6 +3,7 @@
  * test SMSC use. The package ships no types and there is no @types/smpp.
  */
 declare module 'smpp' {
+  import type { Socket } from 'node:net';
   import type { EventEmitter } from 'node:events';
   import type { Server as NetServer } from 'node:net';
 
@@ -60,6 +61,7 @@ declare module 'smpp' {
       unbind: Operation;
       close(callback?: () => void): void;
       destroy(callback?: () => void): void;
+      readonly socket: Socket;
     }
 
     interface Server extends NetServer {

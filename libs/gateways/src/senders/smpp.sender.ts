@@ -333,6 +333,9 @@ export class SmppSender implements SmsSender {
   private connect(): void {
     if (this.closed || this.bindRefusal) return;
     const session = smpp.connect({ host: this.options.host, port: this.options.port });
+    // Small PDUs, each awaited: Nagle's algorithm would hold them for the peer's delayed ACK
+    // (measured: ten submits per ~85 ms, instead of one round trip).
+    session.socket.setNoDelay(true);
     this.session = session;
     // Covers a host that never completes the TCP handshake and an SMSC that never answers the bind.
     const bindTimer = setTimeout(() => {
