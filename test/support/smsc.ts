@@ -153,6 +153,8 @@ class TestSmsc implements Smsc {
       this.bound.delete(session);
       this.held.push(...(this.unacknowledged.get(session) ?? []));
       this.unacknowledged.delete(session);
+      // What the lost session never acknowledged goes to another bound one, if any.
+      if (this.bound.size > 0) for (const receipt of this.held.splice(0)) this.deliver(receipt);
     });
     session.on('bind_transceiver', (pdu) => {
       const status =

@@ -24,6 +24,16 @@ export class KeptDeliveryReport {
   @Column({ name: 'error_reason', type: 'varchar', length: 500, nullable: true })
   errorReason: string | null;
 
+  /** SMPP receipts: the reported message's addresses as the SMSC writes them, and its first characters. */
+  @Column({ name: 'sender_address', type: 'varchar', length: 32, nullable: true })
+  senderAddress: string | null;
+
+  @Column({ name: 'receiver_address', type: 'varchar', length: 32, nullable: true })
+  receiverAddress: string | null;
+
+  @Column({ name: 'text_start', type: 'varchar', length: 160, nullable: true })
+  textStart: string | null;
+
   @Column({ name: 'reported_at', type: 'timestamptz', default: () => 'now()' })
   reportedAt: Date;
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { MessageEvents } from '@app/messaging';
 import { OutboundEvents } from './outbound-events.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -14,6 +14,8 @@ import type { DeliveryChanged, DeliveryReport } from './outbound.types.js';
  */
 @Injectable()
 export class DeliveryReports {
+  private readonly logger = new Logger('Delivery');
+
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly events: OutboundEvents,
@@ -33,15 +35,33 @@ export class DeliveryReports {
   /** After the provider's ids were stored: the reports that came before them. */
   async settleKept(ids: ReadonlyArray<{ gatewayId: string; providerMessageId: string }>) {
     for (const kept of await this.outbox.findKeptReports(ids)) {
-      const { changed } = await this.outbox.applyReport(kept.gatewayId, kept);
+      const { jobStatus, changed } = await this.outbox.applyReport(kept.gatewayId, kept);
       this.announce(changed);
-      await this.outbox.forgetReports(kept.gatewayId, kept.providerMessageId);
+      // Forgotten once it did its part, or once its message is past needing it; a report that
+      // should have applied and did not stays for the next sweep.
+      if (
+        changed ||
+        jobStatus === 'delivered' ||
+        jobStatus === 'failed' ||
+        kept.status === 'sent'
+      ) {
+        await this.outbox.forgetReports(kept.gatewayId, kept.providerMessageId);
+      } else {
+        this.logger.warn(
+          `A kept ${kept.status} report for ${kept.providerMessageId} did not apply (its message is ${jobStatus ?? 'unknown'}); kept for the next sweep`,
+        );
+      }
     }
   }
 
-  /** Every kept report whose message has its provider id by now (the workers' sweep). */
+  /**
+   * The workers' sweep: every kept report whose message has its provider id
+   * by now, and the SMPP receipts that recognize a message of unknown outcome
+   * (it did reach the SMSC, so it is sent, not lost, and never sent again).
+   */
   async settleAllKept(): Promise<void> {
     await this.settleKept(await this.outbox.findMatchedKeptReports());
+    for (const change of await this.outbox.recognizeUnknownOutcomes()) this.announce(change);
   }
 
   /** Tells the metrics and the live stream; the change is committed. */

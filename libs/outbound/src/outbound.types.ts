@@ -16,6 +16,13 @@ export interface DeliveryReport {
   errorCode?: string;
   /** A readable reason, when it failed. */
   reason?: string;
+  /**
+   * What an SMPP receipt says of the message it reports on, so that a report
+   * whose id we never stored (the submit's answer was lost to a crash) can
+   * still find its message: the addresses as the SMSC writes them (no '+')
+   * and the receipt's `text:`, the message's first characters.
+   */
+  recognition?: { senderAddress: string; receiverAddress: string; textStart: string };
 }
 
 /** A job a worker claimed: the message as accepted, and how many hand-overs it has had. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BACKGROUND_SQL, PRIMARY_SQL, type Sql } from '@app/database';
+import type { DeliveryStatus } from '@app/messaging';
 import type { ClaimedJob, DeliveryChanged, DeliveryReport } from './outbound.types.js';
 
 /** What every transition returns: the message's parties, for the live stream and the metrics. */
@@ -133,14 +134,17 @@ const APPLY_REPORT = {
       ${CHANGED_RETURNING}
     )
     SELECT (SELECT count(*) FROM job)::int AS matched,
+           (SELECT status FROM job) AS "jobStatus",
            (SELECT row_to_json(changed) FROM changed) AS changed`,
 };
 
 const KEEP_REPORT = {
   name: 'outbox_keep_report',
   text: `
-    INSERT INTO delivery_reports (gateway_id, provider_message_id, status, error_code, error_reason)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO delivery_reports
+      (gateway_id, provider_message_id, status, error_code, error_reason,
+       sender_address, receiver_address, text_start)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
     ON CONFLICT DO NOTHING`,
 };
 
@@ -153,6 +157,62 @@ const FIND_KEPT_REPORTS = {
     JOIN unnest($1::uuid[], $2::varchar[]) AS t(gateway_id, provider_id)
       ON r.gateway_id = t.gateway_id AND r.provider_message_id = t.provider_id
     ORDER BY r.reported_at`,
+};
+
+/**
+ * A message failed with UNKNOWN_OUTCOME (its hand-over was interrupted) that
+ * a kept SMPP receipt shows the SMSC did take: same connection, same
+ * addresses, same first characters (the receipt's `text:`, where an SMSC
+ * writes '.' for what it cannot show, read as any character), and no other
+ * such message or receipt to confuse it with. It gets the receipt's id and
+ * status; ambiguous ones stay as they are.
+ */
+const RECOGNIZE_UNKNOWN_OUTCOMES = {
+  name: 'outbox_recognize_unknown_outcomes',
+  text: `
+    WITH reports AS (
+      SELECT DISTINCT ON (gateway_id, provider_message_id) *
+      FROM delivery_reports
+      WHERE text_start IS NOT NULL AND status IN ('delivered', 'failed')
+      ORDER BY gateway_id, provider_message_id, reported_at
+    ),
+    pairs AS (
+      SELECT r.gateway_id, r.provider_message_id, r.status, r.error_code, r.error_reason,
+             o.message_uuid
+      FROM reports AS r
+      JOIN outbound_messages AS o
+        ON o.gateway_id = r.gateway_id AND o.status = 'failed'
+       AND o.error_code = 'UNKNOWN_OUTCOME' AND o.provider_message_id IS NULL
+      JOIN messages AS m
+        ON m.uuid = o.message_uuid
+       AND ltrim(m.sender_phone, '+') = r.sender_address
+       AND ltrim(m.receiver_phone, '+') = r.receiver_address
+       AND m.text LIKE replace(replace(replace(replace(r.text_start, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '.', '_') || '%'
+    ),
+    unambiguous AS (
+      SELECT * FROM pairs AS p
+      WHERE (SELECT count(*) FROM pairs AS q WHERE q.gateway_id = p.gateway_id AND q.provider_message_id = p.provider_message_id) = 1
+        AND (SELECT count(*) FROM pairs AS q WHERE q.message_uuid = p.message_uuid) = 1
+    ),
+    j AS (
+      UPDATE outbound_messages AS o
+        SET provider_message_id = u.provider_message_id, status = u.status,
+            sent_at = COALESCE(o.sent_at, now()),
+            delivered_at = CASE WHEN u.status = 'delivered' THEN now() END,
+            failed_at = CASE WHEN u.status = 'failed' THEN now() END,
+            error_code = CASE WHEN u.status = 'failed' THEN u.error_code END,
+            error_reason = CASE WHEN u.status = 'failed' THEN u.error_reason END,
+            updated_at = now()
+      FROM unambiguous AS u WHERE o.message_uuid = u.message_uuid
+      RETURNING o.message_uuid, o.gateway_id, o.queued_at, o.status
+    ),
+    forgotten AS (
+      DELETE FROM delivery_reports AS r USING unambiguous AS u
+      WHERE r.gateway_id = u.gateway_id AND r.provider_message_id = u.provider_message_id
+    )
+    UPDATE messages AS m SET delivery_status = j.status, updated_at = now()
+    FROM j WHERE m.uuid = j.message_uuid
+    ${CHANGED_RETURNING}`,
 };
 
 /** Kept reports whose message has its provider id now, oldest first. */
@@ -333,8 +393,12 @@ export class OutboxRepository {
   async applyReport(
     gatewayId: string,
     report: DeliveryReport,
-  ): Promise<{ matched: boolean; changed?: DeliveryChanged }> {
-    const result = await this.sql.query<{ matched: number; changed: DeliveryChanged | null }>({
+  ): Promise<{ matched: boolean; jobStatus?: DeliveryStatus; changed?: DeliveryChanged }> {
+    const result = await this.sql.query<{
+      matched: number;
+      jobStatus: DeliveryStatus | null;
+      changed: DeliveryChanged | null;
+    }>({
       ...APPLY_REPORT,
       values: [
         gatewayId,
@@ -345,10 +409,15 @@ export class OutboxRepository {
       ],
     });
     const [row] = result.rows;
-    return { matched: row.matched > 0, changed: row.changed ?? undefined };
+    return {
+      matched: row.matched > 0,
+      jobStatus: row.jobStatus ?? undefined,
+      changed: row.changed ?? undefined,
+    };
   }
 
   async keepReport(gatewayId: string, report: DeliveryReport): Promise<void> {
+    const recognition = report.recognition;
     await this.sql.query({
       ...KEEP_REPORT,
       values: [
@@ -357,8 +426,16 @@ export class OutboxRepository {
         report.status,
         report.errorCode?.slice(0, 64) ?? null,
         report.reason?.slice(0, 500) ?? null,
+        recognition?.senderAddress.slice(0, 32) ?? null,
+        recognition?.receiverAddress.slice(0, 32) ?? null,
+        recognition?.textStart.slice(0, 160) ?? null,
       ],
     });
+  }
+
+  async recognizeUnknownOutcomes(): Promise<DeliveryChanged[]> {
+    const result = await this.sql.query<DeliveryChanged>(RECOGNIZE_UNKNOWN_OUTCOMES);
+    return result.rows;
   }
 
   async findKeptReports(

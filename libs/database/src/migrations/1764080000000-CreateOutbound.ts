@@ -24,7 +24,9 @@ const OPT_OUT_KEYWORD_PREDICATE = `upper(btrim("text")) IN ('STOP', 'STOPALL', '
  *   deleted connection fails its queued messages with a reason instead of
  *   erasing them.
  * - `delivery_reports`: reports that arrived before the submit's answer was
- *   stored; applied when it is.
+ *   stored; applied when it is. An SMPP receipt also keeps the message's
+ *   addresses and first characters, by which it can find a message whose
+ *   answer was never stored (a crash): see RECOGNIZE_UNKNOWN_OUTCOMES.
  * - `IDX_messages_opt_out_keywords`: the received STOP/START keywords, a tiny
  *   partial index. A counterpart's opt-out is its latest keyword message to
  *   the number, read from the messages themselves: no second record to keep
@@ -105,6 +107,9 @@ export class CreateOutbound1764080000000 implements MigrationInterface {
         "status" varchar(10) NOT NULL,
         "error_code" varchar(64),
         "error_reason" varchar(500),
+        "sender_address" varchar(32),
+        "receiver_address" varchar(32),
+        "text_start" varchar(160),
         "reported_at" timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY ("gateway_id", "provider_message_id", "status"),
         CONSTRAINT "CHK_delivery_reports_status" CHECK ("status" IN ('sent', 'delivered', 'failed'))

@@ -155,7 +155,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await this.senders.retainOnly(new Set(sending.map((gateway) => gateway.id)));
     // SMPP receipts arrive on a bound session: keep one for every SMPP connection.
     for (const gateway of sending) {
-      if (gateway.provider === 'smpp') void this.senders.get(gateway.id);
+      if (gateway.provider === 'smpp') await this.senders.open(gateway.id);
     }
   }
 

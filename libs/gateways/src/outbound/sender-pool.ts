@@ -46,6 +46,12 @@ export class SenderPool implements OnApplicationShutdown {
     return sender;
   }
 
+  /** Makes the connection's sender and, for SMPP, binds it now (receipts come on the bound session). */
+  async open(gatewayId: string): Promise<void> {
+    const sender = await this.get(gatewayId);
+    if (sender instanceof SmppSender) sender.open();
+  }
+
   /** Where the provider posts status changes for this connection ('' when it has no such setting). */
   statusCallbackUrl(gatewayId: string): string {
     return this.callbackUrls.get(gatewayId) ?? '';

@@ -264,6 +264,15 @@ export class SmppSender implements SmsSender {
     });
   }
 
+  /**
+   * Binds now rather than at the first send: an SMSC delivers receipts to a
+   * bound session, so one is kept for them even while nothing is sent.
+   */
+  open(): void {
+    if (this.closed || this.bindRefusal) return;
+    if (!this.session && !this.reconnectTimer) this.connect();
+  }
+
   private writeQueued(): void {
     const session = this.session;
     if (!session || !this.bound) return;
@@ -567,6 +576,8 @@ interface Receipt {
   state: ReceiptState;
   /** The `err:` field: network-specific, e.g. '001'. */
   error?: string;
+  /** The reported message's addresses (a receipt travels back: its source is the message's destination) and first characters. */
+  recognition?: DeliveryReport['recognition'];
 }
 
 /**
@@ -584,10 +595,22 @@ function readReceipt(pdu: smpp.PDU): Receipt | string {
     MESSAGE_STATES.get(pdu.message_state ?? -1) ?? RECEIPT_STATES.find((known) => known === stat);
   if (!id) return `no message id: "${text}"`;
   if (!state) return `no known state: "${text}"`;
-  return { id, state, error: field('err') };
+  // `text:` is the last field and may hold spaces (SMPP 3.4 Appendix B: the first 20 characters).
+  const textStart = /\btext:(.*)$/is.exec(text)?.[1];
+  const recognition =
+    textStart && pdu.source_addr && pdu.destination_addr
+      ? { senderAddress: pdu.destination_addr, receiverAddress: pdu.source_addr, textStart }
+      : undefined;
+  return { id, state, error: field('err'), recognition };
 }
 
-function reportOf({ id, state, error }: Receipt): DeliveryReport {
+function reportOf(receipt: Receipt): DeliveryReport {
+  const { recognition, ...read } = receipt;
+  const report = reportOfState(read);
+  return recognition ? { ...report, recognition } : report;
+}
+
+function reportOfState({ id, state, error }: Omit<Receipt, 'recognition'>): DeliveryReport {
   const failed = (meaning: string): DeliveryReport => ({
     providerMessageId: id,
     status: 'failed',
