@@ -11,6 +11,40 @@ const CHANGED_RETURNING = `
             (extract(epoch FROM j.queued_at) * 1000)::float8 AS "queuedAtMs"`;
 
 /**
+ * The connections whose reports a report received by connection `id` may be
+ * about: itself, and for SMPP every connection bound with the same account
+ * (host, port, system_id), since an SMSC delivers an account's receipts on
+ * whichever of its sessions is bound.
+ */
+function peersOf(id: string): string {
+  return `(SELECT peer.id FROM gateways AS own
+            JOIN gateways AS peer ON peer.id = own.id
+              OR (own.provider = 'smpp' AND peer.provider = 'smpp'
+                  AND peer.outbound->>'host' = own.outbound->>'host'
+                  AND peer.outbound->>'port' = own.outbound->>'port'
+                  AND peer.outbound->>'systemId' = own.outbound->>'systemId')
+            WHERE own.id = ${id})`;
+}
+
+/**
+ * A job's change and its message's, in one statement: `jobUpdate` is the
+ * outbox's UPDATE (of `outbound_messages AS o`, without RETURNING), after the
+ * CTEs in `before`; the message takes the job's new status. Every transition
+ * but the claim goes through here, so a message never shows a status its job
+ * does not have.
+ */
+function transition(jobUpdate: string, before = ''): string {
+  return `
+    WITH ${before}j AS (
+      ${jobUpdate}
+      RETURNING o.message_uuid, o.gateway_id, o.queued_at, o.status
+    )
+    UPDATE messages AS m SET delivery_status = j.status, updated_at = now()
+    FROM j WHERE m.uuid = j.message_uuid
+    ${CHANGED_RETURNING}`;
+}
+
+/**
  * Claims up to $2 due jobs of connection $1 for one worker, within the
  * connection's budget for the current second ($3 per second): the window row
  * is locked first, so concurrent claims for one connection (any instance)
@@ -57,54 +91,39 @@ const CLAIM = {
 /** The provider took these messages ($1) under these ids ($2). */
 const MARK_SENT = {
   name: 'outbox_mark_sent',
-  text: `
-    WITH input AS (SELECT * FROM unnest($1::uuid[], $2::varchar[]) AS t(uuid, provider_id)),
-    j AS (
-      UPDATE outbound_messages AS o
+  text: transition(
+    `UPDATE outbound_messages AS o
         SET status = 'sent', provider_message_id = input.provider_id, sent_at = now(),
             lease_until = NULL, error_code = NULL, error_reason = NULL, updated_at = now()
-      FROM input WHERE o.message_uuid = input.uuid AND o.status = 'sending'
-      RETURNING o.message_uuid, o.gateway_id, o.queued_at
-    )
-    UPDATE messages AS m SET delivery_status = 'sent', updated_at = now()
-    FROM j WHERE m.uuid = j.message_uuid
-    ${CHANGED_RETURNING}`,
+      FROM input WHERE o.message_uuid = input.uuid AND o.status = 'sending'`,
+    `input AS (SELECT * FROM unnest($1::uuid[], $2::varchar[]) AS t(uuid, provider_id)),
+    `,
+  ),
 };
 
 /** A transient failure of $1: back to the queue in $2 ms, keeping the error ($3, $4) for the record. */
 const RESCHEDULE = {
   name: 'outbox_reschedule',
-  text: `
-    WITH j AS (
-      UPDATE outbound_messages
+  text: transition(`
+      UPDATE outbound_messages AS o
         SET status = 'queued', next_attempt_at = now() + $2::int * interval '1 millisecond',
             lease_until = NULL, error_code = $3, error_reason = $4, updated_at = now()
-      WHERE message_uuid = $1 AND status = 'sending'
-      RETURNING message_uuid, gateway_id, queued_at
-    )
-    UPDATE messages AS m SET delivery_status = 'queued', updated_at = now()
-    FROM j WHERE m.uuid = j.message_uuid
-    ${CHANGED_RETURNING}`,
+      WHERE o.message_uuid = $1 AND o.status = 'sending'`),
 };
 
 /** $1 failed for good, with the provider's code $2 and reason $3. */
 const MARK_FAILED = {
   name: 'outbox_mark_failed',
-  text: `
-    WITH j AS (
-      UPDATE outbound_messages
+  text: transition(`
+      UPDATE outbound_messages AS o
         SET status = 'failed', failed_at = now(), lease_until = NULL,
             error_code = $2, error_reason = $3, updated_at = now()
-      WHERE message_uuid = $1 AND status IN ('queued', 'sending')
-      RETURNING message_uuid, gateway_id, queued_at
-    )
-    UPDATE messages AS m SET delivery_status = 'failed', updated_at = now()
-    FROM j WHERE m.uuid = j.message_uuid
-    ${CHANGED_RETURNING}`,
+      WHERE o.message_uuid = $1 AND o.status IN ('queued', 'sending')`),
 };
 
 /**
- * A report for connection $1's message $2: `delivered` or `failed` ($3, with
+ * A report that connection $1 received for message $2 (of it or a peer, see
+ * peersOf): `delivered` or `failed` ($3, with
  * $4 and $5) moves a `sent` job on; anything else changes nothing. `matched`
  * tells whether the id is known at all, so an unknown one can be kept.
  */
@@ -113,7 +132,7 @@ const APPLY_REPORT = {
   text: `
     WITH job AS (
       SELECT message_uuid, status FROM outbound_messages
-      WHERE gateway_id = $1 AND provider_message_id = $2
+      WHERE gateway_id IN ${peersOf('$1::uuid')} AND provider_message_id = $2
       FOR UPDATE
     ),
     j AS (
@@ -155,7 +174,7 @@ const FIND_KEPT_REPORTS = {
            r.status, r.error_code AS "errorCode", r.error_reason AS reason
     FROM delivery_reports AS r
     JOIN unnest($1::uuid[], $2::varchar[]) AS t(gateway_id, provider_id)
-      ON r.gateway_id = t.gateway_id AND r.provider_message_id = t.provider_id
+      ON r.provider_message_id = t.provider_id AND r.gateway_id IN ${peersOf('t.gateway_id')}
     ORDER BY r.reported_at`,
 };
 
@@ -181,7 +200,7 @@ const RECOGNIZE_UNKNOWN_OUTCOMES = {
              o.message_uuid
       FROM reports AS r
       JOIN outbound_messages AS o
-        ON o.gateway_id = r.gateway_id AND o.status = 'failed'
+        ON o.gateway_id IN ${peersOf('r.gateway_id')} AND o.status = 'failed'
        AND o.error_code = 'UNKNOWN_OUTCOME' AND o.provider_message_id IS NULL
       JOIN messages AS m
         ON m.uuid = o.message_uuid
@@ -222,7 +241,8 @@ const FIND_MATCHED_KEPT_REPORTS = {
     SELECT r.gateway_id::text AS "gatewayId", r.provider_message_id AS "providerMessageId"
     FROM delivery_reports AS r
     WHERE EXISTS (SELECT 1 FROM outbound_messages AS o
-                  WHERE o.gateway_id = r.gateway_id AND o.provider_message_id = r.provider_message_id)
+                  WHERE o.gateway_id IN ${peersOf('r.gateway_id')}
+                    AND o.provider_message_id = r.provider_message_id)
     ORDER BY r.reported_at
     LIMIT 1000`,
 };
@@ -240,8 +260,16 @@ const FORGET_REPORTS = {
  */
 const RECOVER_EXPIRED = {
   name: 'outbox_recover_expired',
-  text: `
-    WITH expired AS (
+  text: transition(
+    `UPDATE outbound_messages AS o
+        SET status = CASE WHEN e.resend THEN 'queued' ELSE 'failed' END,
+            next_attempt_at = now(), lease_until = NULL,
+            failed_at = CASE WHEN e.resend THEN NULL ELSE now() END,
+            error_code = CASE WHEN e.resend THEN o.error_code ELSE 'UNKNOWN_OUTCOME' END,
+            error_reason = CASE WHEN e.resend THEN o.error_reason ELSE $2 END,
+            updated_at = now()
+      FROM expired AS e WHERE o.message_uuid = e.message_uuid`,
+    `expired AS (
       SELECT o.message_uuid, COALESCE(g.provider = ANY($1::text[]), false) AS resend
       FROM outbound_messages AS o LEFT JOIN gateways AS g ON g.id = o.gateway_id
       WHERE o.status = 'sending' AND o.lease_until < now()
@@ -249,20 +277,8 @@ const RECOVER_EXPIRED = {
       LIMIT 1000
       FOR UPDATE OF o SKIP LOCKED
     ),
-    j AS (
-      UPDATE outbound_messages AS o
-        SET status = CASE WHEN e.resend THEN 'queued' ELSE 'failed' END,
-            next_attempt_at = now(), lease_until = NULL,
-            failed_at = CASE WHEN e.resend THEN NULL ELSE now() END,
-            error_code = CASE WHEN e.resend THEN o.error_code ELSE 'UNKNOWN_OUTCOME' END,
-            error_reason = CASE WHEN e.resend THEN o.error_reason ELSE $2 END,
-            updated_at = now()
-      FROM expired AS e WHERE o.message_uuid = e.message_uuid
-      RETURNING o.message_uuid, o.gateway_id, o.queued_at, o.status
-    )
-    UPDATE messages AS m SET delivery_status = j.status, updated_at = now()
-    FROM j WHERE m.uuid = j.message_uuid
-    ${CHANGED_RETURNING}`,
+    `,
+  ),
 };
 
 /** Kept reports no message claimed within $1 days: another system's, or a lost submit's. */
@@ -284,18 +300,12 @@ const FIND_SENDING_GATEWAYS = {
 /** Jobs of connections that no longer exist: they fail with a reason instead of waiting forever. */
 const FAIL_ORPHANED = {
   name: 'outbox_fail_orphaned',
-  text: `
-    WITH j AS (
+  text: transition(`
       UPDATE outbound_messages AS o
         SET status = 'failed', failed_at = now(), error_code = 'GATEWAY_DELETED',
             error_reason = 'The gateway connection this message was queued for was deleted',
             updated_at = now()
-      WHERE o.status = 'queued' AND NOT EXISTS (SELECT 1 FROM gateways AS g WHERE g.id = o.gateway_id)
-      RETURNING o.message_uuid, o.gateway_id, o.queued_at
-    )
-    UPDATE messages AS m SET delivery_status = 'failed', updated_at = now()
-    FROM j WHERE m.uuid = j.message_uuid
-    ${CHANGED_RETURNING}`,
+      WHERE o.status = 'queued' AND NOT EXISTS (SELECT 1 FROM gateways AS g WHERE g.id = o.gateway_id)`),
 };
 
 /** The connection a number sends through. */
@@ -307,17 +317,11 @@ const FIND_SENDER_GATEWAY = {
 /** A failed message queued again (a retry from the page or the API), through connection $2. */
 const REQUEUE = {
   name: 'outbox_requeue',
-  text: `
-    WITH j AS (
-      UPDATE outbound_messages
+  text: transition(`
+      UPDATE outbound_messages AS o
         SET status = 'queued', gateway_id = $2, attempts = 0, next_attempt_at = now(),
             error_code = NULL, error_reason = NULL, failed_at = NULL, updated_at = now()
-      WHERE message_uuid = $1 AND status = 'failed'
-      RETURNING message_uuid, gateway_id, queued_at
-    )
-    UPDATE messages AS m SET delivery_status = 'queued', updated_at = now()
-    FROM j WHERE m.uuid = j.message_uuid
-    ${CHANGED_RETURNING}`,
+      WHERE o.message_uuid = $1 AND o.status = 'failed'`),
 };
 
 /** Queue depth and the age of its oldest job, for the metrics. */

@@ -1,3 +1,4 @@
+import { outgoingSms, sendFailureOf } from '../../../../test/support/outgoing-sms.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -11,32 +12,21 @@ import {
   readAndroidStatusEvent,
   retryAfterMs,
 } from './android-sms-gateway.sender.js';
-import { type OutgoingSms, SendFailure } from './sms-sender.js';
+import type { OutgoingSms } from './sms-sender.js';
 
 const credentials = { username: 'sms', password: 'p4ss-w0rd-secret' };
 
-function outgoing(overrides: Partial<OutgoingSms> = {}): OutgoingSms {
-  return {
-    uuid: randomUUID(),
-    from: '+12025550188',
-    to: '+12025550167',
-    text: 'Your code is 482913',
-    encoding: 'GSM-7',
-    segments: 1,
-    statusCallbackUrl: 'https://sms.example.com/api/gateways/g1/webhook',
+const outgoing = (overrides: Partial<OutgoingSms> = {}) =>
+  outgoingSms({
+    ...{
+      from: '+12025550188',
+      to: '+12025550167',
+      text: 'Your code is 482913',
+      statusCallbackUrl: 'https://sms.example.com/api/gateways/g1/webhook',
+    },
     ...overrides,
-  };
-}
-
-/** The SendFailure a promise rejects with. */
-async function failureOf(promise: Promise<unknown>): Promise<SendFailure> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(SendFailure);
-  return error as SendFailure;
-}
+  });
+const failureOf = sendFailureOf;
 
 describe('AndroidSmsGatewaySender against the stand-in', () => {
   let standin: AndroidStandin;

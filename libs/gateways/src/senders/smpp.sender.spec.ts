@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { outgoingSms, sendFailureOf } from '../../../../test/support/outgoing-sms.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { analyzeSms } from '@app/common';
 import { type Smsc, startSmsc } from '../../../../test/support/smsc.js';
-import { type DeliveryReport, type OutgoingSms, SendFailure } from './sms-sender.js';
+import type { DeliveryReport, OutgoingSms } from './sms-sender.js';
 import {
   SmppOutcomeUnknown,
   SmppSender,
@@ -11,18 +11,8 @@ import {
   splitSmsSegments,
 } from './smpp.sender.js';
 
-function outgoing(text: string): OutgoingSms {
-  const { encoding, segments } = analyzeSms(text);
-  return {
-    uuid: randomUUID(),
-    from: '+12025550100',
-    to: '+447700900123',
-    text,
-    encoding,
-    segments,
-    statusCallbackUrl: 'https://sms.example.com/hook',
-  };
-}
+const outgoing = (text: string): OutgoingSms =>
+  outgoingSms({ text, to: '+447700900123', statusCallbackUrl: 'https://sms.example.com/hook' });
 
 /** Septets (GSM-7) or UTF-16 code units (UCS-2) of a part, as analyzeSms counts them. */
 const unitsOf = (part: string) => analyzeSms(part).units;
@@ -111,15 +101,7 @@ describe('SmppSender', () => {
     return { sender, reports, logged };
   }
 
-  /** The failure a send rejects with. */
-  async function failureOf(sending: Promise<unknown>): Promise<SendFailure> {
-    const error: unknown = await sending.then(
-      () => new Error('the send succeeded'),
-      (failure: unknown) => failure,
-    );
-    expect(error).toBeInstanceOf(SendFailure);
-    return error as SendFailure;
-  }
+  const failureOf = sendFailureOf;
 
   it('sends GSM-7 with data_coding 0 and international numbers without the +', async () => {
     const { sender } = connect();

@@ -1,6 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { outgoingSms, sendFailureOf } from '../../../../test/support/outgoing-sms.js';
+import { randomBytes } from 'node:crypto';
 import { type TwilioStandin, startTwilioStandin } from '../../../../test/support/twilio-standin.js';
-import { type OutgoingSms, SendFailure } from './sms-sender.js';
+import type { OutgoingSms } from './sms-sender.js';
 import {
   mapTwilioStatus,
   readTwilioStatusCallback,
@@ -13,28 +14,17 @@ const credentials = {
   authToken: 'tok3n-secret',
 };
 
-function outgoing(overrides: Partial<OutgoingSms> = {}): OutgoingSms {
-  return {
-    uuid: randomUUID(),
-    from: '+12025550100',
-    to: '+12025550143',
-    text: 'Hello & welcome = 100%',
-    encoding: 'GSM-7',
-    segments: 1,
-    statusCallbackUrl: 'https://sms.example.com/api/gateways/g1/webhook?source=twilio',
+const outgoing = (overrides: Partial<OutgoingSms> = {}) =>
+  outgoingSms({
+    ...{
+      from: '+12025550100',
+      to: '+12025550143',
+      text: 'Hello & welcome = 100%',
+      statusCallbackUrl: 'https://sms.example.com/api/gateways/g1/webhook?source=twilio',
+    },
     ...overrides,
-  };
-}
-
-/** The SendFailure a promise rejects with. */
-async function failureOf(promise: Promise<unknown>): Promise<SendFailure> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(SendFailure);
-  return error as SendFailure;
-}
+  });
+const failureOf = sendFailureOf;
 
 describe('TwilioSender (the official SDK) against the stand-in', () => {
   let standin: TwilioStandin;
