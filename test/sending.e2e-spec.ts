@@ -222,6 +222,9 @@ describe.each(['express', 'fastify'])('Sending through gateways on %s (e2e)', (p
       expect(accepted.status).toBe('queued');
 
       const delivered = await eventually(accepted.uuid, (m) => m.status === 'delivered');
+      // Times are whole unix seconds, as the API documents them.
+      const record = delivered as unknown as { timestamp: number; sentAt: number };
+      expect(Number.isInteger(record.timestamp) && Number.isInteger(record.sentAt)).toBe(true);
       expect(delivered.delivery).toMatchObject({ status: 'delivered', attempts: 1 });
       expect(smsc.countByText(text)).toBe(1);
       const submit = smsc.submits.find((item) => item.text === text)!;

@@ -170,7 +170,8 @@ const RECORD_OUTGOING = {
       INSERT INTO messages AS m
         (uuid, sender_phone, receiver_phone, text, encoding, segments, sent_at, occurred_at,
          delivery_status)
-      VALUES ($1::uuid, $2::varchar, $3::varchar, $4::text, $5::varchar, $6::int2, now(), now(),
+      VALUES ($1::uuid, $2::varchar, $3::varchar, $4::text, $5::varchar, $6::int2,
+              date_trunc('second', now()), date_trunc('second', now()),
               'queued')
       ON CONFLICT (uuid) DO NOTHING
       RETURNING m.uuid, m.sender_phone, m.receiver_phone, m.occurred_at, true AS inserted
