@@ -403,6 +403,19 @@ describe('Conversations at scale (e2e)', () => {
         ],
       ],
       [
+        "a thread's newest page with its opt-out",
+        READ_STATEMENTS.FIND_THREAD_WITH_KEYWORD.text,
+        [
+          '+15550000042',
+          '+15550000295',
+          'Infinity',
+          '00000000-0000-0000-0000-000000000000',
+          '-Infinity',
+          'Infinity',
+          50,
+        ],
+      ],
+      [
         'the thread list',
         READ_STATEMENTS.FIND_CONVERSATIONS.text,
         ['+15550000042', 'Infinity', '', 20],

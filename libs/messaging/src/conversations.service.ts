@@ -99,15 +99,17 @@ export class ConversationsService {
       options.limit ?? DEFAULT_THREAD_LIMIT,
     );
     const before = paging.startAt(options.before);
-    const [found, optOut] = await Promise.all([
-      this.repository.findThread(party, other, paging.rowsToRead, {
-        before: before && { time: before.time, uuid: before.key },
-        since: options.since,
-        until: options.until,
-      }),
-      // The thread's current state, shown with its newest page.
-      before ? undefined : this.repository.findOptOut(party, other),
-    ]);
+    const window = { since: options.since, until: options.until };
+    // The thread's opt-out is its current state, shown with its newest page.
+    const { rows: found, optOut } = before
+      ? {
+          rows: await this.repository.findThread(party, other, paging.rowsToRead, {
+            before: { time: before.time, uuid: before.key },
+            ...window,
+          }),
+          optOut: undefined,
+        }
+      : await this.repository.findNewestThreadPage(party, other, paging.rowsToRead, window);
     const { rows, nextCursor } = paging.page(found, (row) => ({
       time: row.occurredAt,
       key: row.uuid,

@@ -229,6 +229,33 @@ const FIND_THREAD = {
     LIMIT $7`,
 };
 
+/**
+ * The latest keyword message from $2 to $1 (the partial index of keyword
+ * messages: a few rows at most); shared by the opt-out a send checks and the
+ * one a thread's newest page shows.
+ */
+const LATEST_KEYWORD = `
+  SELECT upper(btrim(k.text)) AS keyword, extract(epoch FROM k.occurred_at)::float8 AS since
+  FROM messages AS k
+  WHERE k.receiver_phone = $1 AND k.sender_phone = $2 AND ${OPT_OUT_KEYWORD_PREDICATE.replace('"text"', 'k."text"')}
+  ORDER BY k.occurred_at DESC
+  LIMIT 1`;
+
+/**
+ * A thread's newest page with the latest keyword message, in one round trip
+ * (a second statement would hold a second pooled connection per read). One
+ * row with null message columns when the page is empty.
+ */
+const FIND_THREAD_WITH_KEYWORD = {
+  name: 'messages_find_thread_with_keyword',
+  text: `
+    SELECT ${MESSAGE_COLUMNS}, opt.keyword, opt.since
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (${FIND_THREAD.text.replace(`SELECT ${MESSAGE_COLUMNS} FROM messages AS m`, 'SELECT * FROM messages AS m')}) AS m ON true
+    LEFT JOIN LATERAL (${LATEST_KEYWORD}) AS opt ON true
+    ORDER BY m.occurred_at DESC, m.uuid DESC`,
+};
+
 /** A page of a party's thread summaries, most recent activity first. */
 const FIND_CONVERSATIONS = {
   name: 'conversations_find_by_owner',
@@ -258,12 +285,7 @@ const FIND_MESSAGE = {
  */
 const FIND_OPT_OUT_KEYWORD = {
   name: 'messages_find_opt_out_keyword',
-  text: `
-    SELECT upper(btrim(text)) AS keyword, extract(epoch FROM occurred_at)::float8 AS since
-    FROM messages
-    WHERE receiver_phone = $1 AND sender_phone = $2 AND ${OPT_OUT_KEYWORD_PREDICATE}
-    ORDER BY occurred_at DESC
-    LIMIT 1`,
+  text: LATEST_KEYWORD,
 };
 
 /** A message with where its last change sits on the database clock. */
@@ -342,6 +364,7 @@ function toMessageRow([
 export const READ_STATEMENTS = {
   FIND_CONVERSATION,
   FIND_THREAD,
+  FIND_THREAD_WITH_KEYWORD,
   FIND_CONVERSATIONS,
   FIND_MESSAGE,
   FIND_OPT_OUT_KEYWORD,
@@ -505,6 +528,38 @@ export class MessagesRepository {
       ],
     });
     return result.rows.map(toMessageRow);
+  }
+
+  /** findThread's newest page, with the opt-out `counterpart` holds against `party`. */
+  async findNewestThreadPage(
+    party: string,
+    counterpart: string,
+    limit: number,
+    options: { since?: number; until?: number } = {},
+  ): Promise<{ rows: MessageRow[]; optOut?: OptOutRow }> {
+    const result = await this.reads.query<[...MessageTuple, string | null, number | null]>({
+      ...FIND_THREAD_WITH_KEYWORD,
+      rowMode: 'array',
+      values: [
+        party,
+        counterpart,
+        NEWEST.time,
+        NEWEST.uuid,
+        options.since ?? -Infinity,
+        options.until ?? Infinity,
+        limit,
+      ],
+    });
+    const [first] = result.rows;
+    const keyword = first?.[10];
+    const since = first?.[11];
+    return {
+      rows: result.rows
+        .filter((row) => row[0] !== null)
+        .map((row) => toMessageRow(row.slice(0, 10) as MessageTuple)),
+      optOut:
+        keyword != null && since != null && isStopKeyword(keyword) ? { keyword, since } : undefined,
+    };
   }
 
   /** Most recent activity first, before (time, counterpart). */
