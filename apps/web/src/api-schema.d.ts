@@ -129,6 +129,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/phones/{phone}/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Search a number's messages: best match first, each with a highlighted snippet */
+    get: operations['HistoryController_search'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/phones/{phone}/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download every message of a number, oldest first (NDJSON or CSV, streamed)
+     * @description One consistent snapshot, streamed as it is read: each line (NDJSON) or row (CSV, RFC 4180, header row first) is a message in the thread shape, seen from the number. `npm run import` loads the file into another instance.
+     */
+    get: operations['HistoryController_export'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/messages': {
     parameters: {
       query?: never;
@@ -728,6 +765,68 @@ export interface components {
       encoding: 'GSM-7' | 'UCS-2';
       /** @example 1 */
       segments: number;
+    };
+    SearchHitDto: {
+      /**
+       * Format: uuid
+       * @example 5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40
+       */
+      uuid: string;
+      /** @example +12025550143 */
+      senderPhone: string;
+      /** @example +12025550178 */
+      receiverPhone: string;
+      /** @example Running 10 minutes late, see you at 7 */
+      text: string;
+      /**
+       * @description A reported message: `sent` (only the send is known), `received` (only the receipt) or `delivered` (both). A message sent through a gateway: `queued`, `sending`, `sent` (the provider took it), `delivered` or `failed`.
+       * @example delivered
+       * @enum {string}
+       */
+      status: 'queued' | 'sending' | 'sent' | 'received' | 'delivered' | 'failed';
+      /**
+       * @description The text around the matches as HTML: the text escaped, each matched word in `<mark>`.
+       * @example Meet at the <mark>Café</mark> <mark>tomorrow</mark>
+       */
+      snippet: string;
+      /**
+       * @description Seen from the number in the path.
+       * @example sent
+       * @enum {string}
+       */
+      direction: 'sent' | 'received';
+      /**
+       * @description When the sender reported it sent, unix seconds; null until then.
+       * @example 1764072000
+       */
+      sentAt: number | null;
+      /**
+       * @description When the receiver reported it received, unix seconds; null until then.
+       * @example 1764072004
+       */
+      receivedAt: number | null;
+      /**
+       * @description Its place in the thread: the first reported event's time, unix seconds.
+       * @example 1764072000
+       */
+      timestamp: number;
+      /**
+       * @description `GSM-7` or `UCS-2` (3GPP TS 23.038).
+       * @example GSM-7
+       * @enum {string}
+       */
+      encoding: 'GSM-7' | 'UCS-2';
+      /**
+       * @description How many SMS segments the carrier bills.
+       * @example 1
+       */
+      segments: number;
+    };
+    SearchPageDto: {
+      /** @description Best match first; newest first among equal ranks. */
+      messages: components['schemas']['SearchHitDto'][];
+      /** @description Pass as `before` (with the same search) for the next page; null on the last page. */
+      nextCursor: string | null;
     };
     SendMessageDto: {
       /**
@@ -1786,6 +1885,219 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Database unreachable */
+      503: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  HistoryController_search: {
+    parameters: {
+      query: {
+        /** @description What to look for. Every word must match, as a prefix (`tomor` finds "tomorrow", `4821` finds "48213"), accents and case folded (`cafe` finds "Café"); `"see you"` in double quotes matches the words in that order. */
+        q: string;
+        /** @description Only the thread with this number (E.164, a short code or a sender ID). */
+        counterpart?: string;
+        /** @description Only messages at or after this time (unix seconds). */
+        since?: number;
+        /** @description Only messages at or before this time (unix seconds). */
+        until?: number;
+        /** @description How many results per page. */
+        limit?: number;
+        /** @description The `nextCursor` of the previous page of the same search. */
+        before?: string;
+      };
+      header?: never;
+      path: {
+        phone: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SearchPageDto'];
+        };
+      };
+      /** @description No word to search for, not a phone number, bad limit, window or cursor */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key does not act for this number */
+      403: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Database unreachable */
+      503: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  HistoryController_export: {
+    parameters: {
+      query?: {
+        /** @description `ndjson`: one thread message per line, as JSON. `csv`: RFC 4180, with a header row. */
+        format?: 'ndjson' | 'csv';
+      };
+      header?: never;
+      path: {
+        phone: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The messages, as NDJSON or CSV */
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not a phone number, or a bad format */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson; charset=utf-8': components['schemas']['ErrorBody'];
+          'text/csv; charset=utf-8; header=present': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson; charset=utf-8': components['schemas']['ErrorBody'];
+          'text/csv; charset=utf-8; header=present': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key does not act for this number */
+      403: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson; charset=utf-8': components['schemas']['ErrorBody'];
+          'text/csv; charset=utf-8; header=present': components['schemas']['ErrorBody'];
+        };
+      };
+      /**
+       * @description Too many exports running on this instance
+       *
+       *     The key's rate limit, or too many failed authentications from this address; see Retry-After
+       */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/x-ndjson; charset=utf-8': components['schemas']['ErrorBody'];
+          'text/csv; charset=utf-8; header=present': components['schemas']['ErrorBody'];
         };
       };
       /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */

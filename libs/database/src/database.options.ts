@@ -7,6 +7,7 @@ import { RecordGeneratedColumns1764077000000 } from './migrations/1764077000000-
 import { DropSummaryForeignKey1764078000000 } from './migrations/1764078000000-DropSummaryForeignKey.js';
 import { CreateGateways1764079000000 } from './migrations/1764079000000-CreateGateways.js';
 import { CreateOutbound1764080000000 } from './migrations/1764080000000-CreateOutbound.js';
+import { SearchMessages1764081000000 } from './migrations/1764081000000-SearchMessages.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   DropSummaryForeignKey1764078000000,
   CreateGateways1764079000000,
   CreateOutbound1764080000000,
+  SearchMessages1764081000000,
 ];
 
 export interface DatabaseConnectionSettings {

@@ -14,3 +14,5 @@ export * from './dto/message.dto.js';
 export * from './message-records.controller.js';
 export { MessagesRepository } from './messages.repository.js';
 export * from './opt-out.js';
+export * from './history/dto/search.dto.js';
+export { HISTORY_STATEMENTS } from './history/history.repository.js';

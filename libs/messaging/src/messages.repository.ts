@@ -18,7 +18,7 @@ import { isStopKeyword, OPT_OUT_KEYWORD_PREDICATE, type OptOutRow } from './opt-
 const NEWEST: MessagePosition = { time: Infinity, uuid: '00000000-0000-0000-0000-000000000000' };
 
 /** A `messages AS m` row as a MessageRow; shared by every statement that returns messages. */
-const MESSAGE_COLUMNS = `
+export const MESSAGE_COLUMNS = `
   m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
   m.text, m.encoding, m.segments,
   extract(epoch FROM m.sent_at)::float8 AS "sentAt",
@@ -321,7 +321,7 @@ const FIND_CHANGES_SINCE = {
 };
 
 /** A MESSAGE_COLUMNS row as rowMode 'array' gives it. */
-type MessageTuple = [
+export type MessageTuple = [
   string,
   string,
   string,
@@ -334,7 +334,7 @@ type MessageTuple = [
   MessageRow['deliveryStatus'],
 ];
 
-function toMessageRow([
+export function toMessageRow([
   uuid,
   senderPhone,
   receiverPhone,

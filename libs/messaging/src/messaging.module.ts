@@ -11,14 +11,24 @@ import { MessagesController } from './messages.controller.js';
 import { MessagesRepository } from './messages.repository.js';
 import { ConversationsService } from './conversations.service.js';
 import { MessageRecorder } from './message-recorder.service.js';
+import { HistoryController } from './history/history.controller.js';
+import { HistoryRepository } from './history/history.repository.js';
+import { HistoryService } from './history/history.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Message, Conversation]), AuthModule],
-  controllers: [MessagesController, ConversationsController, MessageRecordsController],
+  controllers: [
+    MessagesController,
+    ConversationsController,
+    MessageRecordsController,
+    HistoryController,
+  ],
   providers: [
     MessageRecorder,
     ConversationsService,
     MessagesRepository,
+    HistoryService,
+    HistoryRepository,
     MessageEvents,
     // Signed with a secret every instance derives alike from the admin key.
     {

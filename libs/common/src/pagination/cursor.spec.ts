@@ -5,7 +5,7 @@ import { CursorCodec } from './cursor.js';
 describe('CursorCodec', () => {
   const cursors = new CursorCodec(randomBytes(32));
   const position = { time: 1_764_000_000, key: '5f0c6f1e-8d2b-4c7e-9a51-3c1d2b8e7f40' };
-  const decodeError = (cursor: string, key: 'uuid' | 'party' = 'uuid') => {
+  const decodeError = (cursor: string, key: 'uuid' | 'party' | 'ranked' = 'uuid') => {
     try {
       cursors.decode(cursor, 's', 'before', key);
     } catch (caught) {
@@ -20,6 +20,8 @@ describe('CursorCodec', () => {
     ).toEqual(position);
     const party = { time: 1_764_000_000.25, key: '+12025550178' };
     expect(cursors.decode(cursors.encode('s', party), 's', 'before', 'party')).toEqual(party);
+    const ranked = { time: 1_764_000_000, key: `60792:${position.key}` };
+    expect(cursors.decode(cursors.encode('s', ranked), 's', 'before', 'ranked')).toEqual(ranked);
   });
 
   it('refuses a cursor of another listing', () => {
@@ -53,9 +55,11 @@ describe('CursorCodec', () => {
     expect((error as ApiException).details?.[0].field).toBe('before');
   });
 
-  it.each<[string, 'uuid' | 'party', string, number?]>([
+  it.each<[string, 'uuid' | 'party' | 'ranked', string, number?]>([
     ['a key that is not a uuid', 'uuid', 'not-a-uuid'],
     ['a party key with control characters', 'party', '+1\u0000'],
+    ['a ranked key with a negative rank', 'ranked', `-1:${position.key}`],
+    ['a ranked key without its uuid', 'ranked', '42'],
     ['a time of 1e300', 'uuid', position.key, 1e300],
     ['a negative time', 'uuid', position.key, -1],
   ])('refuses a well-signed cursor holding %s', (_, key, value, time = position.time) => {

@@ -11,16 +11,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A stored party: E.164, a short code or a sender ID (see party-address.ts). */
 const PARTY = /^\+?[0-9A-Z]{2,15}$/;
 
-/** A keyset position: a time (unix seconds) and a tie-breaking key (a uuid or a party). */
+/** A keyset position: a time (unix seconds) and a tie-breaking key (a uuid, a party, or a rank and a uuid). */
 export interface CursorPosition {
   time: number;
   key: string;
 }
 
-/** What a listing's tie-breaking key is: a message's uuid, or a thread's counterpart. */
-export type CursorKey = 'uuid' | 'party';
+/**
+ * What a listing's tie-breaking key is: a message's uuid, a thread's
+ * counterpart, or for a ranked listing (search) the rank, an integer, and the
+ * uuid: `123456:5f0c6f1e-…`.
+ */
+export type CursorKey = 'uuid' | 'party' | 'ranked';
 
-const KEY_FORMATS: Record<CursorKey, RegExp> = { uuid: UUID, party: PARTY };
+const KEY_FORMATS: Record<CursorKey, RegExp> = {
+  uuid: UUID,
+  party: PARTY,
+  ranked: new RegExp(`^(0|[1-9][0-9]{0,9}):${UUID.source.slice(1, -1)}$`),
+};
 
 /**
  * Opaque keyset cursors, signed (HMAC-SHA256) so that only cursors this
