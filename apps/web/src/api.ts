@@ -6,6 +6,7 @@ import type {
   MessageRecord,
   SendAccepted,
   SendMessageBody,
+  SearchPage,
   SendSmsBody,
   Session,
   ThreadPage,
@@ -40,6 +41,10 @@ export interface SendAnswer {
 
 export const THREADS_PAGE_SIZE = 20;
 export const MESSAGES_PAGE_SIZE = 30;
+export const SEARCH_PAGE_SIZE = 20;
+
+/** The formats GET /api/phones/{phone}/export writes. */
+export type ExportFormat = 'ndjson' | 'csv';
 
 const unreachable = () =>
   new ApiError(0, 'The server cannot be reached. Check the connection and try again.');
@@ -87,6 +92,40 @@ export class Api {
         },
       }),
     );
+  }
+
+  /** The number's messages matching `q`, best first, each with a snippet (HTML, matches in <mark>). */
+  search(phone: string, q: string, before?: string | null): Promise<SearchPage> {
+    return answer(
+      this.client.GET('/api/phones/{phone}/search', {
+        params: {
+          path: { phone },
+          query: { q, limit: SEARCH_PAGE_SIZE, before: before ?? undefined },
+        },
+      }),
+    );
+  }
+
+  /**
+   * The number's whole history as a file. A link cannot carry the key, so the
+   * page fetches it and hands the browser the result to save.
+   */
+  async exportFile(phone: string, format: ExportFormat): Promise<Blob> {
+    const response = await fetch(
+      `/api/phones/${encodeURIComponent(phone)}/export?format=${format}`,
+      { headers: { Authorization: this.authorization }, cache: 'no-store' },
+    ).catch(() => {
+      throw unreachable();
+    });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => undefined)) as unknown;
+      throw new ApiError(
+        response.status,
+        isErrorBody(body) ? body.message : `The server answered ${response.status}`,
+        isErrorBody(body) ? body : undefined,
+      );
+    }
+    return response.blob();
   }
 
   /** Records a message the phone sent itself (nothing goes out). */

@@ -2,7 +2,9 @@ import { useState } from 'preact/hooks';
 import type { Api } from './api.js';
 import { Composer } from './components/composer.js';
 import { ConversationList } from './components/conversation-list.js';
+import { ExportButtons } from './components/export-buttons.js';
 import { NewConversation } from './components/new-conversation.js';
+import { SearchPanel } from './components/search-panel.js';
 import { ThreadView } from './components/thread-view.js';
 import { countryOf, formatDate, formatPhone } from './format.js';
 import type { LiveStatus } from './live.js';
@@ -28,11 +30,14 @@ const LIVE_LABELS: Record<LiveStatus, string> = {
 export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnauthorized }: Props) {
   const inbox = useInbox(api, phone, onUnauthorized);
   const [composing, setComposing] = useState(false);
+  /** The message a search result asked to show, until the thread shows it. */
+  const [focus, setFocus] = useState<string | null>(null);
   const home = countryOf(phone);
 
-  const open = (counterpart: string) => {
+  const open = (counterpart: string, uuid?: string) => {
     setComposing(false);
-    inbox.open(counterpart);
+    setFocus(uuid ?? null);
+    if (inbox.thread?.counterpart !== counterpart) inbox.open(counterpart);
   };
 
   const { thread, live } = inbox;
@@ -49,6 +54,7 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
           <span class="label">{LIVE_LABELS[live.status]}</span>
         </p>
         <nav class="account" aria-label="Account">
+          <ExportButtons api={api} phone={phone} onUnauthorized={onUnauthorized} />
           {canSwitch ? (
             <button type="button" class="link" onClick={onSwitchNumber}>
               Switch number
@@ -72,6 +78,13 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
               New message
             </button>
           </div>
+          <SearchPanel
+            api={api}
+            phone={phone}
+            home={home}
+            onOpen={open}
+            onUnauthorized={onUnauthorized}
+          />
           {composing ? <NewConversation home={home} onOpen={open} /> : null}
           <ConversationList
             list={inbox.list}
@@ -92,7 +105,10 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
                 <button
                   type="button"
                   class="back"
-                  onClick={inbox.close}
+                  onClick={() => {
+                    setFocus(null);
+                    inbox.close();
+                  }}
                   aria-label="Back to conversations"
                 >
                   ←
@@ -108,6 +124,8 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
                 onRetry={inbox.reloadThread}
                 onResend={inbox.resend}
                 onRecordOnly={inbox.recordOnly}
+                focusUuid={focus}
+                onFocused={() => setFocus(null)}
               />
               {thread.optOut ? (
                 <p id="opt-out-notice" class="opt-out-notice" role="status">

@@ -16,3 +16,5 @@ export type SendAccepted = Schemas['SendAcceptedDto'];
 export type MessageRecord = Schemas['MessageDto'];
 export type Delivery = Schemas['DeliveryDto'];
 export type OptOut = Schemas['OptOutDto'];
+export type SearchHit = Schemas['SearchHitDto'];
+export type SearchPage = Schemas['SearchPageDto'];

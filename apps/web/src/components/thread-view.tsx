@@ -13,9 +13,14 @@ interface Props {
   onRetry: () => void;
   onResend: (message: UiMessage) => void;
   onRecordOnly: (message: UiMessage) => void;
+  /** A message to bring into view (a search result), loading older pages until it is there. */
+  focusUuid?: string | null;
+  onFocused?: () => void;
 }
 
 const NEAR_BOTTOM_PX = 80;
+/** How many older pages a search result may load to reach its message. */
+const MAX_PAGES_TO_FOCUS = 50;
 
 /** The bubble's look: on its way (the request), or not sent or not delivered. */
 function bubbleState(message: UiMessage): string {
@@ -125,8 +130,11 @@ export function ThreadView({
   onRetry,
   onResend,
   onRecordOnly,
+  focusUuid,
+  onFocused,
 }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
+  const pagesLoadedToFocus = useRef(0);
   const previous = useRef({ first: '', last: '', height: 0, atBottom: true });
   const [unseen, setUnseen] = useState(0);
   const name = formatPhone(thread.counterpart, home);
@@ -155,6 +163,31 @@ export function ThreadView({
       atBottom: element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX,
     };
   }, [thread.messages]);
+
+  // A search result's message: shown once it is loaded, older pages read until it is.
+  useLayoutEffect(() => {
+    if (!focusUuid || thread.load !== 'ready') return;
+    const element = scroller.current?.querySelector<HTMLElement>(
+      `[data-uuid="${CSS.escape(focusUuid)}"]`,
+    );
+    if (element) {
+      pagesLoadedToFocus.current = 0;
+      element.scrollIntoView({ block: 'center' });
+      element.classList.add('focused');
+      element.focus();
+      onFocused?.();
+    } else if (
+      thread.nextCursor &&
+      !thread.loadingOlder &&
+      pagesLoadedToFocus.current < MAX_PAGES_TO_FOCUS
+    ) {
+      pagesLoadedToFocus.current += 1;
+      onLoadOlder();
+    } else if (!thread.loadingOlder) {
+      pagesLoadedToFocus.current = 0;
+      onFocused?.();
+    }
+  }, [focusUuid, thread.messages, thread.load, thread.loadingOlder, thread.nextCursor]);
 
   const onScroll = () => {
     const element = scroller.current;
@@ -224,6 +257,7 @@ export function ThreadView({
                   <li
                     class={`bubble ${message.direction}${bubbleState(message)}`}
                     data-uuid={message.uuid}
+                    tabIndex={-1}
                     data-status={shownStatus(message)}
                   >
                     <span class="visually-hidden">
