@@ -101,7 +101,7 @@ const HELP = `npm run bench -- [options]
   --floors LIST       seed,same-sql (default both)
   --skip-baseline     measure the app only (no floors)
   --app-env LIST      extra environment for the app, e.g. THROTTLE_TTL_MS=1000,LOG_LEVEL=warn
-  --flatness          also read-conversation at messages/10 over numbers/10 vs the full
+  --flatness          also read-conversation (and search) at messages/10 over numbers/10 vs the full
                       dataset (the largest of --sizes)
   --profile           also profile (--cpu-prof) the app and the floors, in separate runs
                       (at the largest of --sizes)
@@ -743,15 +743,19 @@ async function main(): Promise<void> {
     return run;
   };
 
-  // --- Flatness: read-conversation on a table ten times smaller, same history per number.
+  // --- Flatness: read-conversation (and search, when it runs) on a table ten
+  // times smaller, same history per number.
   const flatness: FlatnessRow[] = [];
+  const flatnessScenarios: HttpScenarioName[] = options.scenarios.includes('search')
+    ? ['read-conversation', 'search']
+    : ['read-conversation'];
   const runFlatness = async (
     dataset: Dataset,
     flatDataset: Dataset,
     urls: Partial<Record<DatabaseRole, string>>,
   ) => {
     log(
-      `flatness: read-conversation at ${flatDataset.messages.toLocaleString('en-US')} messages / ` +
+      `flatness: ${flatnessScenarios.join(', ')} at ${flatDataset.messages.toLocaleString('en-US')} messages / ` +
         `${flatDataset.numbers.toLocaleString('en-US')} numbers vs ${dataset.messages.toLocaleString('en-US')} / ` +
         `${dataset.numbers.toLocaleString('en-US')}`,
     );
@@ -761,34 +765,37 @@ async function main(): Promise<void> {
         small: await startApp(platform, urls.flat!),
         large: await startApp(platform, urls.app!),
       };
-      const sides: { small: Run[]; large: Run[] } = { small: [], large: [] };
-      for (let round = 0; round < options.rounds && timeLeft(); round++) {
-        const order =
-          round % 2 === 0 ? (['small', 'large'] as const) : (['large', 'small'] as const);
-        for (const side of order) {
-          sides[side].push(
-            await measure({
-              target: apps[side],
-              scenario: 'read-conversation',
-              data: side === 'small' ? flatDataset : dataset,
-              label: `flatness ${platform} ${side}`,
-            }),
-          );
+      for (const scenario of flatnessScenarios) {
+        const sides: { small: Run[]; large: Run[] } = { small: [], large: [] };
+        for (let round = 0; round < options.rounds && timeLeft(); round++) {
+          const order =
+            round % 2 === 0 ? (['small', 'large'] as const) : (['large', 'small'] as const);
+          for (const side of order) {
+            sides[side].push(
+              await measure({
+                target: apps[side],
+                scenario,
+                data: side === 'small' ? flatDataset : dataset,
+                label: `flatness ${platform} ${side}`,
+              }),
+            );
+          }
         }
+        const small = combine(sides.small);
+        const large = combine(sides.large);
+        if (!small || !large) continue;
+        flatness.push({
+          scenario,
+          platform,
+          small: { ...flatDataset, ...small },
+          large: { ...dataset, ...large },
+          p99Ratio: large.p99 / small.p99,
+          rpsRatio: large.rps / small.rps,
+          pass: large.p99 / small.p99 <= TARGETS.flatnessP99Ratio,
+        });
       }
       await stop(apps.small);
       await stop(apps.large);
-      const small = combine(sides.small);
-      const large = combine(sides.large);
-      if (!small || !large) continue;
-      flatness.push({
-        platform,
-        small: { ...flatDataset, ...small },
-        large: { ...dataset, ...large },
-        p99Ratio: large.p99 / small.p99,
-        rpsRatio: large.rps / small.rps,
-        pass: large.p99 / small.p99 <= TARGETS.flatnessP99Ratio,
-      });
     }
   };
 

@@ -1,7 +1,7 @@
 // Targets from the issue, and the tables the benchmark prints (Markdown, so
 // they can be pasted into bench/README.md as they are).
 import type { DeliveryAnalysis } from './deliver.js';
-import { IMPORT_BATCH, SCENARIOS, type ScenarioName } from './scenarios.js';
+import { type HttpScenarioName, IMPORT_BATCH, SCENARIOS, type ScenarioName } from './scenarios.js';
 
 export type Platform = 'express' | 'fastify';
 
@@ -99,6 +99,8 @@ export interface Row extends Combined {
 }
 
 export interface FlatnessRow {
+  /** read-conversation, or search. */
+  scenario: HttpScenarioName;
   platform: Platform;
   small: Combined & { messages: number; numbers: number };
   large: Combined & { messages: number; numbers: number };
@@ -407,6 +409,7 @@ export function deliverTable(rows: DeliverRow[]): string {
 export function flatnessTable(rows: FlatnessRow[]): string {
   return markdown(
     [
+      'scenario',
       'platform',
       'small: messages / numbers',
       'req/s',
@@ -419,6 +422,7 @@ export function flatnessTable(rows: FlatnessRow[]): string {
       'result',
     ],
     rows.map((row) => [
+      row.scenario,
       row.platform,
       `${fmt(row.small.messages)} / ${fmt(row.small.numbers)}`,
       fmt(row.small.rps),

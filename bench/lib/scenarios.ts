@@ -9,10 +9,17 @@ import { deliverText, type SentMessage } from './deliver.js';
 export const IMPORT_BATCH = 1000;
 
 export type ScenarioName =
-  'read-conversation' | 'read-thread' | 'threads' | 'send' | 'mixed' | 'import' | 'deliver';
+  | 'read-conversation'
+  | 'read-thread'
+  | 'threads'
+  | 'search'
+  | 'send'
+  | 'mixed'
+  | 'import'
+  | 'deliver';
 /** The scenarios that put one server under autocannon (deliver runs two instances and an SMSC). */
 export type HttpScenarioName = Exclude<ScenarioName, 'deliver'>;
-export type ScenarioKind = 'read' | 'send' | 'mixed' | 'import' | 'deliver';
+export type ScenarioKind = 'read' | 'search' | 'send' | 'mixed' | 'import' | 'deliver';
 
 /** kind: which target applies. baseline: what the baseline runs next to it (null: nothing). */
 export const SCENARIOS: Record<
@@ -23,6 +30,8 @@ export const SCENARIOS: Record<
   // The baseline has no thread endpoints: its conversation read stands in.
   'read-thread': { kind: 'read', baseline: 'read-conversation' },
   threads: { kind: 'read', baseline: 'read-conversation' },
+  // No floor: the seed has no search. Its target is flatness (run.ts --flatness).
+  search: { kind: 'search', baseline: null },
   send: { kind: 'send', baseline: 'send' },
   mixed: { kind: 'mixed', baseline: 'mixed' },
   import: { kind: 'import', baseline: null },
@@ -34,6 +43,14 @@ export const SCENARIOS: Record<
 export const SCENARIO_ORDER = Object.keys(SCENARIOS) as ScenarioName[];
 
 const encode = (phone: string): string => encodeURIComponent(phone);
+
+/**
+ * What the search scenario looks for, over the dataset's texts ("Bench message
+ * <i>: running 10 minutes late, see you soon"): words every message of a
+ * number has (so all ~200 are ranked), a prefix, a phrase, and digits that
+ * match a few messages or none.
+ */
+export const SEARCH_QUERIES = ['late', 'runn', '"see you soon"', 'minutes late', '4242', 'cafe'];
 
 /** The requests of one scenario; `headers` (the API key) go on every request. */
 export function scenarioRequests(
@@ -86,6 +103,13 @@ export function scenarioRequests(
       );
     },
     threads: (request) => get(request, `/api/phones/${encode(randomNumber())}/conversations`),
+    search: (request) => {
+      const q = SEARCH_QUERIES[Math.floor(Math.random() * SEARCH_QUERIES.length)];
+      return get(
+        request,
+        `/api/phones/${encode(randomNumber())}/search?q=${encodeURIComponent(q)}&limit=20`,
+      );
+    },
     send: sendSms,
     mixed: (request) => (Math.random() < 0.1 ? sendSms(request) : conversation(request)),
     // One phone syncing its backlog: its sends and receipts with its own

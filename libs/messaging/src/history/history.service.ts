@@ -14,6 +14,9 @@ import {
 import { HistoryRepository } from './history.repository.js';
 import { toSearchQuery, toSnippetHtml } from './search-query.js';
 
+/** About how much text an export sends at a time. */
+const EXPORT_CHUNK_CHARACTERS = 32 * 1024;
+
 /** Exports one instance streams at a time; each holds a database connection of its own. */
 export const MAX_RUNNING_EXPORTS = 4;
 
@@ -124,14 +127,20 @@ export class HistoryService {
     try {
       const line = format === 'csv' ? csvLine : ndjsonLine;
       // The CSV header goes with the first rows, once the database answered.
-      let header = format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\r\n` : '';
+      const header = format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\r\n` : '';
+      let chunk = header;
       for await (const batch of this.repository.exportMessages(party)) {
-        let chunk = header;
-        header = '';
-        for (const row of batch) chunk += line(toThreadMessageDto(row, party));
-        yield chunk;
+        for (const row of batch) {
+          chunk += line(toThreadMessageDto(row, party));
+          // Chunks small enough for V8's young generation: a string over ~128 KB is
+          // allocated where only a full collection frees it, and RSS would climb.
+          if (chunk.length >= EXPORT_CHUNK_CHARACTERS) {
+            yield chunk;
+            chunk = '';
+          }
+        }
       }
-      if (header) yield header;
+      if (chunk) yield chunk;
     } finally {
       this.runningExports -= 1;
     }
