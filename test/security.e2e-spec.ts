@@ -84,6 +84,18 @@ const ROUTES: Record<string, RouteCase> = {
     foreign: 403,
     admin: 200,
   },
+  'GET /api/phones/{phone}/search': {
+    prepare: ({ me }) => ({ method: 'get', path: `/api/phones/${inPath(me)}/search?q=hello` }),
+    own: 200,
+    foreign: 403,
+    admin: 200,
+  },
+  'GET /api/phones/{phone}/export': {
+    prepare: ({ me }) => ({ method: 'get', path: `/api/phones/${inPath(me)}/export` }),
+    own: 200,
+    foreign: 403,
+    admin: 200,
+  },
   'GET /api/messages/{uuid}': {
     prepare: async ({ testApp, me }) => {
       const event = buildSmsEvent({ senderPhone: me, receiverPhone: randomPhone() });
@@ -136,6 +148,22 @@ const ROUTES: Record<string, RouteCase> = {
     // Every key may ask what it may do itself.
     own: 200,
     foreign: 200,
+    admin: 200,
+  },
+  'DELETE /api/phones/{phone}/messages': {
+    // Confirmed, as a phone key must; erasing `me` leaves every other route's answer as it was.
+    prepare: ({ me }) => ({
+      method: 'delete',
+      path: `/api/phones/${inPath(me)}/messages?confirm=${inPath(me)}`,
+    }),
+    own: 200,
+    foreign: 403,
+    admin: 200,
+  },
+  'GET /api/audit': {
+    prepare: () => ({ method: 'get', path: '/api/audit' }),
+    own: 403,
+    foreign: 403,
     admin: 200,
   },
   'POST /api/keys': {
