@@ -135,7 +135,7 @@ describe.each(['express', 'fastify'])(
         page.getByRole('button', { name: 'Download CSV' }).click(),
       ]);
       expect(csvDownload.suggestedFilename()).toBe(`sms-${me}.csv`);
-      const csv = await readFile((await csvDownload.path()), 'utf8');
+      const csv = await readFile(await csvDownload.path(), 'utf8');
       const rows = csv.split('\r\n').filter(Boolean);
       expect(rows[0]).toBe(
         'uuid,senderPhone,receiverPhone,text,direction,status,sentAt,receivedAt,timestamp,encoding,segments',
@@ -147,7 +147,7 @@ describe.each(['express', 'fastify'])(
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Download NDJSON' }).click(),
       ]);
-      const lines = (await readFile((await ndjsonDownload.path()), 'utf8'))
+      const lines = (await readFile(await ndjsonDownload.path(), 'utf8'))
         .trimEnd()
         .split('\n')
         .map((line) => JSON.parse(line) as { uuid: string; direction: string });
