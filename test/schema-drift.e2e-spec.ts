@@ -6,6 +6,7 @@ import { buildDataSourceOptions } from '@app/database';
 import { Gateway, GatewaySender, OutboundRateWindow } from '@app/gateways';
 import { Conversation, Message } from '@app/messaging';
 import { KeptDeliveryReport, OutboundMessage } from '@app/outbound';
+import { ErasureAudit } from '@app/privacy';
 import { createTestDatabase, type TestDatabase } from './setup/test-database.js';
 
 /** Every entity of the app: each must describe exactly what the migrations create. */
@@ -18,6 +19,7 @@ const ENTITIES = [
   OutboundRateWindow,
   OutboundMessage,
   KeptDeliveryReport,
+  ErasureAudit,
 ];
 
 /** What TypeORM's schema builder (and so `migration:generate`) would run to match the entities. */

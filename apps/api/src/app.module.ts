@@ -8,6 +8,7 @@ import { LiveModule, WebPageModule } from '@app/live';
 import { MessagingModule } from '@app/messaging';
 import { ObservabilityModule } from '@app/observability';
 import { OutboundModule } from '@app/outbound';
+import { PrivacyModule } from '@app/privacy';
 import { configModule } from './config/environment.js';
 
 export interface AppModuleOptions {
@@ -29,6 +30,7 @@ export class AppModule {
         OutboundModule,
         GatewaysModule,
         LiveModule,
+        PrivacyModule,
         ObservabilityModule,
         // The conversations page (apps/web), built next to the API by `npm run build`.
         WebPageModule.register({ rootPath: resolve('dist/web') }),

@@ -291,6 +291,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/phones/{phone}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Erase a number: its messages lose their text, and the number becomes a pseudonym
+     * @description Its counterparts keep their thread, with the pseudonym (`ERASED…`) as the other party and the same count; the number's own thread list, conversation and opt-outs are gone. Idempotent; a run cut short is completed by running it again. A phone key must pass `confirm`.
+     */
+    delete: operations['ErasureController_erase'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Erasures and retention runs, newest first (cursor-paged) */
+    get: operations['AuditController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/health/live': {
     parameters: {
       query?: never;
@@ -1007,6 +1044,68 @@ export interface components {
        * @example false
        */
       isAdmin: boolean;
+    };
+    ErasureResultDto: {
+      /**
+       * @description What the number is now in its counterparts' threads.
+       * @example ERASED7K2QX
+       */
+      pseudonym: string;
+      /**
+       * @description Messages this call erased (0 when the number was already erased).
+       * @example 42
+       */
+      messagesErased: number;
+      /**
+       * @description Thread summaries removed: the number's own, and its counterparts' threads with it (merged into the pseudonym's).
+       * @example 6
+       */
+      summariesRemoved: number;
+    };
+    AuditRecordDto: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @example erase
+       * @enum {string}
+       */
+      action: 'erase' | 'retention';
+      /**
+       * @description Who asked: the admin key, a phone key (`keyId`), or the retention schedule.
+       * @example key
+       * @enum {string}
+       */
+      actor: 'admin' | 'key' | 'retention';
+      /**
+       * Format: uuid
+       * @description The phone key's id; null for the admin key and retention.
+       */
+      keyId: string | null;
+      /** @description HMAC-SHA256 (hex) of the erased number, under a secret derived from the admin key; null for retention. */
+      phoneHash: string | null;
+      /** @description Unix seconds; null while under way, or when it was cut short (running it again completes it). */
+      finishedAt: number | null;
+      /**
+       * @description Messages erased, or deleted by retention.
+       * @example 42
+       */
+      messagesChanged: number;
+      /**
+       * @description Thread summaries removed.
+       * @example 6
+       */
+      summariesChanged: number;
+      /**
+       * @description Unix seconds (milliseconds in the fraction).
+       * @example 1764072000.123
+       */
+      startedAt: number;
+    };
+    AuditPageDto: {
+      /** @description Newest first. */
+      records: components['schemas']['AuditRecordDto'][];
+      /** @description Pass as `before` for the next page; null on the last page. */
+      nextCursor: string | null;
     };
     CreateApiKeyDto: {
       /**
@@ -2848,6 +2947,202 @@ export interface operations {
       /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
       500: {
         headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  ErasureController_erase: {
+    parameters: {
+      query?: {
+        /** @description The number again, in any format: required with a phone key, so that no slip erases a number. */
+        confirm?: string;
+      };
+      header?: never;
+      path: {
+        phone: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErasureResultDto'];
+        };
+      };
+      /** @description Not a phone number, or `confirm` missing or not the number */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key does not act for this number */
+      403: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Database unreachable */
+      503: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  AuditController_list: {
+    parameters: {
+      query?: {
+        /** @description How many records per page. */
+        limit?: number;
+        /** @description The `nextCursor` of the previous page: older records come next. */
+        before?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditPageDto'];
+        };
+      };
+      /** @description Bad limit or cursor */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Only the admin key may do this */
+      403: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Database unreachable */
+      503: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
           [name: string]: unknown;
         };
         content: {

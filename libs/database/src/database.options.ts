@@ -8,6 +8,7 @@ import { DropSummaryForeignKey1764078000000 } from './migrations/1764078000000-D
 import { CreateGateways1764079000000 } from './migrations/1764079000000-CreateGateways.js';
 import { CreateOutbound1764080000000 } from './migrations/1764080000000-CreateOutbound.js';
 import { SearchMessages1764081000000 } from './migrations/1764081000000-SearchMessages.js';
+import { CreateErasureAudit1764082000000 } from './migrations/1764082000000-CreateErasureAudit.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   CreateGateways1764079000000,
   CreateOutbound1764080000000,
   SearchMessages1764081000000,
+  CreateErasureAudit1764082000000,
 ];
 
 export interface DatabaseConnectionSettings {

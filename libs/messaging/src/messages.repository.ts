@@ -419,7 +419,8 @@ export class MessagesRepository {
       const inserted = writes.get(event.uuid);
       if (inserted !== undefined) return { outcome: inserted ? 'created' : 'merged' };
       const row = stored.get(event.uuid);
-      // Rows are never deleted, so an untouched uuid is always there.
+      // Only retention deletes messages, and only old ones: an untouched uuid that
+      // vanished in between is a race an import can retry.
       if (!row) throw new Error(`Message ${event.uuid} vanished while it was recorded`);
       return { outcome: 'unchanged', stored: row };
     });
@@ -448,7 +449,7 @@ export class MessagesRepository {
     return written.rows.length > 0;
   }
 
-  private async recordEvent(event: SmsEvent): Promise<StoreResult> {
+  private async recordEvent(event: SmsEvent, attempt = 1): Promise<StoreResult> {
     const written = await this.primary.query<{ inserted: boolean }>({
       ...RECORD_EVENT,
       values: [
@@ -465,7 +466,9 @@ export class MessagesRepository {
     const [row] = written.rows;
     if (row) return { outcome: row.inserted ? 'created' : 'merged' };
     const [stored] = await this.findEvents([event.uuid]);
-    // Rows are never deleted, so an untouched uuid is always there.
+    // Only retention deletes messages: one it deleted between the two statements is
+    // gone, so recording the event again stores it anew.
+    if (!stored && attempt === 1) return this.recordEvent(event, 2);
     if (!stored) throw new Error(`Message ${event.uuid} vanished while it was recorded`);
     return { outcome: 'unchanged', stored };
   }

@@ -7,6 +7,7 @@ import { LoggerModule, Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino'
 import { GatewaysModule } from '@app/gateways';
 import { MessagingModule } from '@app/messaging';
 import { OutboundModule } from '@app/outbound';
+import { PrivacyModule } from '@app/privacy';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
 import { HttpTraffic, recordRoute, type ResponseHeaders } from './http/http-traffic.js';
@@ -46,6 +47,7 @@ class StartupLogger {
     MessagingModule,
     GatewaysModule,
     OutboundModule,
+    PrivacyModule,
   ],
   controllers: [HealthController, MetricsController],
   providers: [

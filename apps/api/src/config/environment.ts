@@ -7,6 +7,7 @@ import { gatewaysConfig, type GatewaysVariables } from '@app/gateways';
 import { liveConfig, type LiveVariables } from '@app/live';
 import { observabilityConfig, type ObservabilityVariables } from '@app/observability';
 import { outboundConfig, type OutboundVariables } from '@app/outbound';
+import { privacyConfig, type PrivacyVariables } from '@app/privacy';
 import { httpConfig, type HttpVariables } from './http.config.js';
 
 /** Each lib's namespace, and the app's own (http). */
@@ -19,6 +20,7 @@ export const CONFIG_NAMESPACES = [
   outboundConfig,
   liveConfig,
   observabilityConfig,
+  privacyConfig,
 ] as const;
 
 /** Every variable the app reads, typed as validated. */
@@ -29,7 +31,8 @@ export type EnvironmentVariables = HttpVariables &
   GatewaysVariables &
   OutboundVariables &
   LiveVariables &
-  ObservabilityVariables;
+  ObservabilityVariables &
+  PrivacyVariables;
 
 /**
  * Every environment variable the app reads. `.env.example`, the README's

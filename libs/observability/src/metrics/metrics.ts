@@ -11,6 +11,7 @@ import {
   OutboxRepository,
   type SendOutcome,
 } from '@app/outbound';
+import { RETENTION_OUTCOMES, RetentionEvents } from '@app/privacy';
 import type { FinishedRequest } from '../http/http-traffic.js';
 import { RequestDurationHistogram } from './request-duration.histogram.js';
 
@@ -37,6 +38,7 @@ export class Metrics implements OnModuleDestroy {
     webhooks: WebhookEvents,
     outbound: OutboundEvents,
     outbox: OutboxRepository,
+    retention: RetentionEvents,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -79,6 +81,7 @@ export class Metrics implements OnModuleDestroy {
     );
 
     this.registerOutbound(outbound, outbox);
+    this.registerRetention(retention);
 
     new Gauge({
       name: 'db_pool_connections',
@@ -106,6 +109,29 @@ export class Metrics implements OnModuleDestroy {
         this.set(pool.options.max ?? 0);
       },
     });
+  }
+
+  /** Retention runs by outcome, and the messages they deleted. */
+  private registerRetention(retention: RetentionEvents): void {
+    const registers = [this.registry];
+    const runs = new Counter({
+      name: 'sms_retention_runs_total',
+      help: 'Retention runs (RETENTION_DAYS), by outcome (completed, skipped: another instance ran it, failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of RETENTION_OUTCOMES) runs.inc({ outcome }, 0);
+    const deleted = new Counter({
+      name: 'sms_retention_messages_deleted_total',
+      help: 'Messages deleted by retention runs',
+      registers,
+    });
+    this.subscriptions.push(
+      retention.finished$.subscribe(({ outcome, messagesDeleted }) => {
+        runs.inc({ outcome });
+        deleted.inc(messagesDeleted);
+      }),
+    );
   }
 
   /** Sends by provider and outcome, the queue's depth and age, and how long messages wait. */

@@ -1,0 +1,10 @@
+export * from './dto/audit.dto.js';
+export * from './dto/erasure.dto.js';
+export * from './erasure-audit.entity.js';
+export { ERASED_TEXT, ErasureRepository } from './erasure.repository.js';
+export * from './erasure.service.js';
+export * from './privacy.config.js';
+export * from './privacy.module.js';
+export * from './pseudonyms.js';
+export * from './retention-events.js';
+export * from './retention.service.js';
