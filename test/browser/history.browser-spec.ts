@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -9,6 +9,9 @@ import { startTestApp, type TestApp } from '../setup/test-app.js';
 import { seriousViolations } from './accessibility.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const SMS_BACKUP = fileURLToPath(new URL('../fixtures/import/sms-backup.xml', import.meta.url));
+/** The fixture's people: the counterparts of the phone it is imported into. */
+const BOB = '+12025550178';
 const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -20,13 +23,14 @@ const CHROMIUM_FLAGS = [
 ];
 
 /**
- * Search and export from the page, on both HTTP platforms: a search finds an
- * old message, its result opens the thread at that message (loading the
- * older pages it takes), and the download buttons save the number's history.
+ * Search, export and import from the page, on both HTTP platforms: a search
+ * finds an old message, its result opens the thread at that message (loading
+ * the older pages it takes), the download buttons save the number's history,
+ * and a file chosen to import (a backup, an export) lands in the threads, once.
  * Screenshots go to test/artifacts/browser/history-<platform>/.
  */
 describe.each(['express', 'fastify'])(
-  'Search and export on the page on %s (browser)',
+  'Search, export and import on the page on %s (browser)',
   (platform) => {
     const artifacts = fileURLToPath(
       new URL(`../artifacts/browser/history-${platform}/`, import.meta.url),
@@ -39,6 +43,8 @@ describe.each(['express', 'fastify'])(
     const friend = randomPhone();
     const now = Math.floor(Date.now() / 1000);
     let needle = '';
+    /** The NDJSON the page saved, to import again. */
+    let downloaded = '';
 
     beforeAll(async () => {
       if (!existsSync(CHROMIUM)) {
@@ -147,12 +153,121 @@ describe.each(['express', 'fastify'])(
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Download NDJSON' }).click(),
       ]);
-      const lines = (await readFile(await ndjsonDownload.path(), 'utf8'))
+      // Under the name the page gave it, which says its format to the import.
+      downloaded = `${artifacts}${ndjsonDownload.suggestedFilename()}`;
+      await ndjsonDownload.saveAs(downloaded);
+      const lines = (await readFile(downloaded, 'utf8'))
         .trimEnd()
         .split('\n')
         .map((line) => JSON.parse(line) as { uuid: string; direction: string });
       expect(lines).toHaveLength(90);
       expect(lines[1]).toMatchObject({ uuid: needle, direction: 'received' });
+      expect(problems).toEqual([]);
+    });
+
+    /** Chooses `file` in the import control and waits for the summary: its counts by name. */
+    async function importThroughPage(file: string): Promise<Record<string, string>> {
+      const dismiss = page.locator('.import-summary').getByRole('button', { name: 'Dismiss' });
+      if ((await dismiss.count()) > 0) await dismiss.click();
+      await page.getByLabel('Import a file').setInputFiles(file);
+      const summary = page.locator('.import-summary');
+      await summary.waitFor({ timeout: 30_000 });
+      const counts: Record<string, string> = {};
+      for (const row of await summary.locator('.import-counts > div').all()) {
+        counts[await row.locator('dt').innerText()] = await row.locator('dd').innerText();
+      }
+      return counts;
+    }
+
+    it('imports an SMS Backup & Restore file into the open number, then finds it all replayed', async () => {
+      expect(await importThroughPage(SMS_BACKUP)).toMatchObject({
+        created: '3',
+        replayed: '0',
+        skipped: '3 (draft 1, failed 1, mms 1)',
+        unreadable: '1',
+      });
+      const summary = page.locator('.import-summary');
+      expect(await summary.innerText()).toContain(
+        'Line 18: unreadable: date must be milliseconds since 1970',
+      );
+      await page.screenshot({ path: `${artifacts}03-imported.png` });
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // The new threads are listed without a reload; the backup's messages are in Bob's.
+      const bob = page.locator(`button.thread[data-counterpart="${BOB}"]`);
+      await bob.waitFor();
+      await page.locator('button.thread[data-counterpart="72345"]').waitFor();
+      await bob.click();
+      const texts = page.locator('li.bubble .text');
+      await expect
+        .poll(() => texts.allInnerTexts())
+        .toEqual(['Running 10 minutes late', 'No worries 😀\nSee you at 7 & bring "the" book']);
+      expect(await page.locator('li.bubble.sent .text').innerText()).toContain('No worries');
+      await page.screenshot({ path: `${artifacts}04-imported-thread.png` });
+
+      expect(await importThroughPage(SMS_BACKUP)).toMatchObject({
+        created: '0',
+        merged: '0',
+        replayed: '3',
+      });
+    });
+
+    it("imports an NDJSON export (its own side only for a phone key), and the page's own download as all replayed", async () => {
+      const carol = randomPhone();
+      const row = (overrides: Record<string, unknown>) => ({
+        uuid: null,
+        senderPhone: me,
+        receiverPhone: carol,
+        text: 'Dinner at 8?',
+        direction: 'sent',
+        status: 'sent',
+        sentAt: now - 7200,
+        receivedAt: null,
+        timestamp: now - 7200,
+        encoding: 'GSM-7',
+        segments: 1,
+        ...overrides,
+      });
+      const file = `${artifacts}export-from-elsewhere.ndjson`;
+      await writeFile(
+        file,
+        [
+          // Delivered: the receiver's report is Carol's to make, not this key's.
+          row({ uuid: '7a1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d', receivedAt: now - 7197 }),
+          row({
+            senderPhone: carol,
+            receiverPhone: me,
+            text: 'Sure 👍',
+            direction: 'received',
+            status: 'received',
+            sentAt: null,
+            receivedAt: now - 7100,
+            timestamp: now - 7100,
+            encoding: 'UCS-2',
+          }),
+        ]
+          .map((each) => `${JSON.stringify(each)}\n`)
+          .join(''),
+      );
+      expect(await importThroughPage(file)).toMatchObject({
+        created: '2',
+        skipped: "1 (the other party's report (this key does not act for it) 1)",
+        unreadable: '0',
+      });
+      await page.locator(`button.thread[data-counterpart="${carol}"]`).click();
+      await expect
+        .poll(() => page.locator('li.bubble .text').allInnerTexts())
+        .toEqual(['Dinner at 8?', 'Sure 👍']);
+      expect(await importThroughPage(file)).toMatchObject({ created: '0', replayed: '2' });
+
+      // What the page downloaded goes back in unchanged: every message known already.
+      expect(await importThroughPage(downloaded)).toMatchObject({
+        created: '0',
+        merged: '0',
+        replayed: '90',
+        unreadable: '0',
+      });
+      expect(await seriousViolations(page)).toEqual([]);
       expect(problems).toEqual([]);
     });
   },

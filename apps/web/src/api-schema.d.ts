@@ -328,6 +328,84 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The webhooks the key manages, without secrets
+     * @description Every webhook for the admin key; for a phone key, those whose numbers are all its own. A disabled webhook says why.
+     */
+    get: operations['WebhooksController_list'];
+    put?: never;
+    /**
+     * Post message events to your own system
+     * @description Events: `message.created`, `message.updated` (status changes included), `message.erased`, signed by the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Delivered at least once, in order per message, retried for 24 hours; a 410 disables the webhook, and so do 3 days of failures. The secret is shown only in this answer.
+     */
+    post: operations['WebhooksController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a webhook; its queued events go with it */
+    delete: operations['WebhooksController_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The webhook's last 100 attempts, newest first */
+    get: operations['WebhooksController_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}/deliveries/{deliveryId}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Deliver a delivery's event again
+     * @description The event goes back in the queue, due now, with the same id (receivers deduplicate by `webhook-id`) and a new 24 hours of retries.
+     */
+    post: operations['WebhooksController_redeliver'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/health/live': {
     parameters: {
       query?: never;
@@ -1106,6 +1184,151 @@ export interface components {
       records: components['schemas']['AuditRecordDto'][];
       /** @description Pass as `before` for the next page; null on the last page. */
       nextCursor: string | null;
+    };
+    CreateWebhookDto: {
+      /**
+       * Format: uri
+       * @description Where events are posted. https (plain http outside production); never to loopback, private, link-local or metadata addresses unless WEBHOOK_ALLOW_PRIVATE=true.
+       * @example https://hooks.example.com/sms
+       */
+      url: string;
+      /**
+       * @example [
+       *       "message.created",
+       *       "message.updated"
+       *     ]
+       */
+      events: ('message.created' | 'message.updated' | 'message.erased')[];
+      /**
+       * @description Only messages in which one of these numbers takes part. Omitted: every number for the admin key, the key's own numbers for a phone key (which may only name its own).
+       * @example [
+       *       "+12025550143"
+       *     ]
+       */
+      phones?: string[];
+    };
+    CreatedWebhookDto: {
+      /**
+       * Format: uuid
+       * @example 9b2f8c1e-6a47-4d8e-9f0c-2b7a4d9e3c11
+       */
+      id: string;
+      /**
+       * Format: uri
+       * @example https://hooks.example.com/sms
+       */
+      url: string;
+      /**
+       * @example [
+       *       "message.created",
+       *       "message.updated"
+       *     ]
+       */
+      events: ('message.created' | 'message.updated' | 'message.erased')[];
+      /**
+       * @description The numbers it hears of; null: every number.
+       * @example [
+       *       "+12025550143"
+       *     ]
+       */
+      phones: string[] | null;
+      /** @description Why it was disabled; null while enabled. */
+      disabledReason: string | null;
+      /**
+       * Format: date-time
+       * @description ISO 8601; null while enabled.
+       */
+      disabledAt: string | null;
+      /**
+       * Format: date-time
+       * @description Since when every attempt has failed (ISO 8601); null while it works.
+       */
+      failingSince: string | null;
+      /**
+       * Format: date-time
+       * @description ISO 8601.
+       * @example 2025-11-25T12:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * @description The Standard Webhooks signing secret (`whsec_` + base64); verify each request's `webhook-signature` with it.
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+      /**
+       * @description False once disabled: its receiver answered 410, or failed for 3 days.
+       * @example true
+       */
+      enabled: boolean;
+    };
+    WebhookDto: {
+      /**
+       * Format: uuid
+       * @example 9b2f8c1e-6a47-4d8e-9f0c-2b7a4d9e3c11
+       */
+      id: string;
+      /**
+       * Format: uri
+       * @example https://hooks.example.com/sms
+       */
+      url: string;
+      /**
+       * @example [
+       *       "message.created",
+       *       "message.updated"
+       *     ]
+       */
+      events: ('message.created' | 'message.updated' | 'message.erased')[];
+      /**
+       * @description The numbers it hears of; null: every number.
+       * @example [
+       *       "+12025550143"
+       *     ]
+       */
+      phones: string[] | null;
+      /** @description Why it was disabled; null while enabled. */
+      disabledReason: string | null;
+      /**
+       * Format: date-time
+       * @description ISO 8601; null while enabled.
+       */
+      disabledAt: string | null;
+      /**
+       * Format: date-time
+       * @description Since when every attempt has failed (ISO 8601); null while it works.
+       */
+      failingSince: string | null;
+      /**
+       * Format: date-time
+       * @description ISO 8601.
+       * @example 2025-11-25T12:00:00.000Z
+       */
+      createdAt: string;
+      /**
+       * @description False once disabled: its receiver answered 410, or failed for 3 days.
+       * @example true
+       */
+      enabled: boolean;
+    };
+    WebhookListDto: {
+      webhooks: components['schemas']['WebhookDto'][];
+    };
+    DeliveryListDto: {
+      /** @description The last 100 attempts, newest first. */
+      deliveries: components['schemas']['DeliveryDto'][];
+    };
+    RedeliveryDto: {
+      /**
+       * Format: uuid
+       * @example 3f1c2b7a-4d9e-4c11-8f0c-2b7a4d9e3c11
+       */
+      eventId: string;
+      /**
+       * @description Where the event stands now: `pending` until it is delivered again.
+       * @example pending
+       * @enum {string}
+       */
+      state: 'pending' | 'delivering' | 'delivered' | 'failed';
     };
     CreateApiKeyDto: {
       /**
@@ -3143,6 +3366,480 @@ export interface operations {
       503: {
         headers: {
           'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  WebhooksController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookListDto'];
+        };
+      };
+      /** @description The request could not be read (a malformed URL, header or body) */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  WebhooksController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhookDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedWebhookDto'];
+        };
+      };
+      /** @description Invalid URL (or one on a private address), events or numbers */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A number the key does not act for */
+      403: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The phone key has 25 webhooks already */
+      409: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The body is larger than this route accepts */
+      413: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The body is not JSON (Content-Type: application/json) */
+      415: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  WebhooksController_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The id is not a UUID */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No webhook the key manages has this id */
+      404: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  WebhooksController_deliveries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeliveryListDto'];
+        };
+      };
+      /** @description The id is not a UUID */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No webhook the key manages has this id */
+      404: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  WebhooksController_redeliver: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        /** @description A delivery's id from the list */
+        deliveryId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      202: {
+        headers: {
+          /** @description Requests the key may make per window (THROTTLE_LIMIT); sent once the key is known */
+          'X-RateLimit-Limit': number;
+          /** @description Requests the key has left in this window */
+          'X-RateLimit-Remaining': number;
+          /** @description Seconds until the window starts again */
+          'X-RateLimit-Reset': number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RedeliveryDto'];
+        };
+      };
+      /** @description A malformed id */
+      400: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No key, a malformed Authorization header, or an unknown or revoked key */
+      401: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No such webhook or delivery */
+      404: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The webhook is disabled */
+      409: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The event is no longer kept */
+      410: {
+        headers: {
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The key's rate limit, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description An unexpected failure; the body names an error id the logs repeat, nothing else */
+      500: {
+        headers: {
           [name: string]: unknown;
         };
         content: {

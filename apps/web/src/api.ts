@@ -3,6 +3,8 @@ import type { paths } from './api-schema.js';
 import type {
   ConversationsPage,
   ErrorBody,
+  ImportRequest,
+  ImportResponse,
   MessageRecord,
   SendAccepted,
   SendMessageBody,
@@ -142,6 +144,14 @@ export class Api {
     const request = this.client.POST('/api/messages', { body });
     const accepted = await answer(request);
     return { accepted, queued: (await request).response.status === 202 };
+  }
+
+  /**
+   * Records up to 1000 send/receive events at once, as a file's import does:
+   * each gets its own outcome, and one with a uuid already stored is `replayed`.
+   */
+  importEvents(body: ImportRequest): Promise<ImportResponse> {
+    return answer(this.client.POST('/api/messages/import', { body }));
   }
 
   /** One message with its delivery record (why it failed, when it did). */

@@ -3,6 +3,7 @@ import type { Api } from './api.js';
 import { Composer } from './components/composer.js';
 import { ConversationList } from './components/conversation-list.js';
 import { ExportButtons } from './components/export-buttons.js';
+import { ImportFile } from './components/import-file.js';
 import { NewConversation } from './components/new-conversation.js';
 import { SearchPanel } from './components/search-panel.js';
 import { ThreadView } from './components/thread-view.js';
@@ -83,6 +84,12 @@ export function Inbox({ api, phone, canSwitch, onSwitchNumber, onSignOut, onUnau
             phone={phone}
             home={home}
             onOpen={open}
+            onUnauthorized={onUnauthorized}
+          />
+          <ImportFile
+            api={api}
+            phone={phone}
+            onImported={inbox.refresh}
             onUnauthorized={onUnauthorized}
           />
           {composing ? <NewConversation home={home} onOpen={open} /> : null}

@@ -18,3 +18,5 @@ export type Delivery = Schemas['DeliveryDto'];
 export type OptOut = Schemas['OptOutDto'];
 export type SearchHit = Schemas['SearchHitDto'];
 export type SearchPage = Schemas['SearchPageDto'];
+export type ImportRequest = Schemas['ImportRequestDto'];
+export type ImportResponse = Schemas['ImportResponseDto'];

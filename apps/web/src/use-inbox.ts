@@ -37,6 +37,8 @@ export interface InboxView {
   reloadThreads: () => void;
   loadOlderMessages: () => void;
   reloadThread: () => void;
+  /** Reads the first page of threads and the open thread again: after an import, say. */
+  refresh: () => void;
   /** Sends `text` to the open thread, through the number's outbound gateway. */
   compose: (text: string) => void;
   /** Sends a message again with the same uuid: after a failed request, or a failed delivery. */
@@ -283,6 +285,10 @@ export function useInbox(api: Api, phone: string, onUnauthorized: () => void): I
     reloadThreads: () => void loadList(false),
     loadOlderMessages: withThread((counterpart) => void loadThread(counterpart, true)),
     reloadThread: withThread((counterpart) => void loadThread(counterpart, false)),
+    refresh: () => {
+      void refreshList();
+      withThread((counterpart) => void loadThread(counterpart, false))();
+    },
     compose: (text) => {
       const counterpart = stateRef.current.thread?.counterpart;
       if (!counterpart) return;

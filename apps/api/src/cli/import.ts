@@ -1,18 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { readCsv } from './import/csv-reader.js';
-import type { ReadItem } from './import/events.js';
-import { readNdjson } from './import/ndjson-reader.js';
+import { type Format, FORMATS, formatOf, isFormat } from './import/formats.js';
 import { createProgress, type Progress } from './import/progress.js';
+import { readImport } from './import/readers.js';
 import { type Session, withinScope } from './import/scope.js';
 import { ServiceClient, ServiceError } from './import/service-client.js';
 import { formatSummary } from './import/summary.js';
 import { Tally } from './import/tally.js';
 import { MAX_BATCH_SIZE, Uploader } from './import/uploader.js';
-import { readSmsBackup } from './import/xml-reader.js';
 
 const USAGE = `Import a backlog of messages into a running service, over its HTTP API.
 
@@ -35,14 +31,6 @@ Exit codes: 0 all imported (or skipped on purpose), 1 some messages not imported
 2 bad usage, 3 the service refused the key, 4 the service unreachable or unavailable.
 `;
 
-const FORMATS = ['ndjson', 'csv', 'xml'] as const;
-type Format = (typeof FORMATS)[number];
-const EXTENSIONS: Record<string, Format> = {
-  '.ndjson': 'ndjson',
-  '.jsonl': 'ndjson',
-  '.csv': 'csv',
-  '.xml': 'xml',
-};
 const EXIT_CODES = { refused: 1, auth: 3, unavailable: 4 } as const;
 
 class UsageError extends Error {}
@@ -104,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   });
   let stopped: unknown;
   try {
-    await uploader.run(withinScope(reader(options, input), session));
+    await uploader.run(withinScope(readImport(options.format, input, options.phone), session));
   } catch (error) {
     stopped = error;
   } finally {
@@ -119,17 +107,6 @@ async function main(argv: string[]): Promise<number> {
       'Run the same command again to resume: what was stored comes back "replayed".\n',
   );
   return stopped instanceof ServiceError ? EXIT_CODES[stopped.kind] : 1;
-}
-
-function reader(options: Options, input: Readable): AsyncIterable<ReadItem> {
-  switch (options.format) {
-    case 'ndjson':
-      return readNdjson(input);
-    case 'csv':
-      return readCsv(input);
-    case 'xml':
-      return readSmsBackup(input, options.phone!);
-  }
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -151,11 +128,11 @@ function parseOptions(argv: string[]): Options | undefined {
   if (positionals.length > 1) throw new UsageError('give exactly one FILE');
   const [file] = positionals;
 
-  const format = values.format ?? EXTENSIONS[extname(file).toLowerCase()];
+  const format = values.format ?? formatOf(file);
   if (format === undefined) {
     throw new UsageError(`cannot tell the format of ${file} from its extension: pass --format`);
   }
-  if (!(FORMATS as readonly string[]).includes(format)) {
+  if (!isFormat(format)) {
     throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   }
   if (format === 'xml' && !values.phone) {
@@ -171,7 +148,7 @@ function parseOptions(argv: string[]): Options | undefined {
   }
   return {
     file,
-    format: format as Format,
+    format,
     phone: values.phone,
     url: url.href,
     key,

@@ -1,11 +1,15 @@
 import type { ImportEvent, ImportResponse, ReadItem } from './events.js';
 import { STORED_OUTCOMES } from './events.js';
-import type { ServiceClient } from './service-client.js';
 import type { Tally } from './tally.js';
 
 export const IMPORT_PATH = '/api/messages/import';
 /** The endpoint's own limit. */
 export const MAX_BATCH_SIZE = 1000;
+
+/** What the uploader needs of a client: the CLI's ServiceClient, or the page's Api. */
+export interface ImportClient {
+  post(path: typeof IMPORT_PATH, body: { events: ImportEvent[] }): Promise<ImportResponse>;
+}
 
 export interface UploaderOptions {
   batchSize: number;
@@ -30,7 +34,7 @@ export class Uploader {
   private batches = 0;
 
   constructor(
-    private readonly client: ServiceClient,
+    private readonly client: ImportClient,
     private readonly tally: Tally,
     private readonly options: UploaderOptions,
   ) {}
@@ -54,32 +58,36 @@ export class Uploader {
       inFlight.add(sending);
     };
 
-    for await (const item of items) {
-      if (stopped !== undefined) break;
-      switch (item.kind) {
-        case 'message':
-          if (batch.events.length + item.events.length > this.options.batchSize) await flush();
-          this.tally.messages += 1;
-          for (const event of item.events) {
-            batch.events.push(event);
-            batch.lines.push(item.line);
-          }
-          break;
-        case 'skipped':
-          this.tally.skip(item.reason);
-          break;
-        case 'unreadable':
-          this.tally.fail({ line: item.line, outcome: 'unreadable', reason: item.reason });
-          break;
+    try {
+      for await (const item of items) {
+        if (stopped !== undefined) break;
+        switch (item.kind) {
+          case 'message':
+            if (batch.events.length + item.events.length > this.options.batchSize) await flush();
+            this.tally.messages += 1;
+            for (const event of item.events) {
+              batch.events.push(event);
+              batch.lines.push(item.line);
+            }
+            break;
+          case 'skipped':
+            this.tally.skip(item.reason);
+            break;
+          case 'unreadable':
+            this.tally.fail({ line: item.line, outcome: 'unreadable', reason: item.reason });
+            break;
+        }
       }
+      if (stopped === undefined) await flush();
+    } finally {
+      // Also when the file turns out unreadable part way: the summary counts every answer.
+      await Promise.all(inFlight);
     }
-    if (stopped === undefined) await flush();
-    await Promise.all(inFlight);
     if (stopped !== undefined) throw stopped;
   }
 
   private async send(batch: Batch): Promise<void> {
-    const response = await this.client.post<ImportResponse>(IMPORT_PATH, { events: batch.events });
+    const response = await this.client.post(IMPORT_PATH, { events: batch.events });
     for (const result of response.results) {
       this.tally.outcomes[result.outcome] += 1;
       if (STORED_OUTCOMES.has(result.outcome)) continue;

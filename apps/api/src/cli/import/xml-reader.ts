@@ -1,8 +1,8 @@
-import type { Readable } from 'node:stream';
 import sax from 'sax';
 import { CharacterReferenceRepair } from './character-references.js';
 import type { EventKind, ReadItem } from './events.js';
 import { messageUuid } from './message-uuid.js';
+import { textOf } from './text-chunks.js';
 
 /** SMS Backup & Restore's `type`: 1 inbox, 2 sent; the rest never left (or never reached) the phone. */
 const SKIPPED_TYPES: Record<string, string> = {
@@ -18,7 +18,10 @@ const SKIPPED_TYPES: Record<string, string> = {
  * owner from `address`, type 2 sent by the owner to it. The backup has no
  * message ids, so each uuid is derived from the message's content.
  */
-export async function* readSmsBackup(input: Readable, owner: string): AsyncGenerator<ReadItem> {
+export async function* readSmsBackup(
+  input: AsyncIterable<string | Uint8Array>,
+  owner: string,
+): AsyncGenerator<ReadItem> {
   const parser = sax.parser(true, { trim: false, normalize: false });
   const repair = new CharacterReferenceRepair();
   let items: ReadItem[] = [];
@@ -39,8 +42,7 @@ export async function* readSmsBackup(input: Readable, owner: string): AsyncGener
     throw new Error(`not a well-formed XML backup: ${error.message.replace(/\n/g, ', ')}`);
   };
 
-  input.setEncoding('utf8');
-  for await (const chunk of input as AsyncIterable<string>) {
+  for await (const chunk of textOf(input)) {
     parser.write(repair.push(chunk));
     yield* items;
     items = [];
