@@ -7,6 +7,7 @@ import { Gateway, GatewaySender, OutboundRateWindow } from '@app/gateways';
 import { Conversation, Message } from '@app/messaging';
 import { KeptDeliveryReport, OutboundMessage } from '@app/outbound';
 import { ErasureAudit } from '@app/privacy';
+import { Webhook, WebhookDelivery, WebhookEvent } from '@app/webhooks';
 import { createTestDatabase, type TestDatabase } from './setup/test-database.js';
 
 /** Every entity of the app: each must describe exactly what the migrations create. */
@@ -20,6 +21,9 @@ const ENTITIES = [
   OutboundMessage,
   KeptDeliveryReport,
   ErasureAudit,
+  Webhook,
+  WebhookEvent,
+  WebhookDelivery,
 ];
 
 /** What TypeORM's schema builder (and so `migration:generate`) would run to match the entities. */

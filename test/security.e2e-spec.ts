@@ -41,6 +41,41 @@ interface RouteCase {
 const inPath = encodeURIComponent;
 const asAdmin = (testApp: TestApp) => `Bearer ${testApp.adminKey}`;
 
+/** A public address (no DNS needed); the suite runs no webhook worker, so nothing is posted. */
+const PUBLIC_RECEIVER = 'https://93.184.215.14/hooks';
+
+/** A webhook for `me`, created with the admin key. */
+async function webhookFor({ testApp, me }: Fixture): Promise<string> {
+  const response = await request(testApp.baseUrl)
+    .post('/api/webhooks')
+    .set('Authorization', asAdmin(testApp))
+    .send({ url: PUBLIC_RECEIVER, events: ['message.created'], phones: [me] })
+    .expect(201);
+  return (response.body as { id: string }).id;
+}
+
+/** A finished attempt of webhook `id`, as the worker would have stored it. */
+async function deliveryOf({ testApp }: Fixture, id: string): Promise<string> {
+  const db = new Client({ connectionString: testApp.databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ id: string }>(
+      `WITH e AS (
+         INSERT INTO webhook_events (webhook_id, type, message_uuid, viewer, state, finished_at)
+         VALUES ($1, 'message.created', gen_random_uuid(), '+12025550143', 'delivered', now())
+         RETURNING id, event_id, message_uuid)
+       INSERT INTO webhook_deliveries
+         (webhook_id, event_row, event_id, type, message_uuid, status_code, latency_ms, accepted)
+       SELECT $1, id, event_id, 'message.created', message_uuid, 200, 5, true FROM e
+       RETURNING id::text`,
+      [id],
+    );
+    return rows[0].id;
+  } finally {
+    await db.end();
+  }
+}
+
 /** One entry per route, keyed as in the OpenAPI document. */
 const ROUTES: Record<string, RouteCase> = {
   'POST /api/send-sms': {
@@ -225,6 +260,53 @@ const ROUTES: Record<string, RouteCase> = {
     foreign: 403,
     admin: 204,
   },
+  'POST /api/webhooks': {
+    prepare: ({ me }) => ({
+      method: 'post',
+      path: '/api/webhooks',
+      body: { url: PUBLIC_RECEIVER, events: ['message.created'], phones: [me] },
+    }),
+    own: 201,
+    foreign: 403,
+    admin: 201,
+  },
+  'GET /api/webhooks': {
+    // Each key sees the webhooks it manages.
+    prepare: () => ({ method: 'get', path: '/api/webhooks' }),
+    own: 200,
+    foreign: 200,
+    admin: 200,
+  },
+  'DELETE /api/webhooks/{id}': {
+    prepare: async (fixture) => ({
+      method: 'delete',
+      path: `/api/webhooks/${await webhookFor(fixture)}`,
+    }),
+    own: 204,
+    foreign: 404,
+    admin: 204,
+  },
+  'GET /api/webhooks/{id}/deliveries': {
+    prepare: async (fixture) => ({
+      method: 'get',
+      path: `/api/webhooks/${await webhookFor(fixture)}/deliveries`,
+    }),
+    own: 200,
+    foreign: 404,
+    admin: 200,
+  },
+  'POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver': {
+    prepare: async (fixture) => {
+      const id = await webhookFor(fixture);
+      return {
+        method: 'post',
+        path: `/api/webhooks/${id}/deliveries/${await deliveryOf(fixture, id)}/redeliver`,
+      };
+    },
+    own: 202,
+    foreign: 404,
+    admin: 202,
+  },
 };
 
 /** No API key at all: the sender's signature authenticates them (test/gateways.e2e-spec.ts). */
@@ -334,7 +416,8 @@ describe.each(['express', 'fastify'])('Security on %s (e2e)', (platform) => {
   const other = randomPhone();
 
   beforeAll(async () => {
-    testApp = await startTestApp({ HTTP_ADAPTER: platform });
+    // No webhook worker: the webhooks these cases create never post anywhere.
+    testApp = await startTestApp({ HTTP_ADAPTER: platform, WEBHOOK_WORKER: 'false' });
     db = new Client({ connectionString: testApp.databaseUrl });
     await db.connect();
     const revoked = await issuePhoneKey(testApp, [me]);

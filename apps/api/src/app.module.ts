@@ -9,6 +9,7 @@ import { MessagingModule } from '@app/messaging';
 import { ObservabilityModule } from '@app/observability';
 import { OutboundModule } from '@app/outbound';
 import { PrivacyModule } from '@app/privacy';
+import { WebhooksModule } from '@app/webhooks';
 import { configModule } from './config/environment.js';
 
 export interface AppModuleOptions {
@@ -31,6 +32,7 @@ export class AppModule {
         GatewaysModule,
         LiveModule,
         PrivacyModule,
+        WebhooksModule,
         ObservabilityModule,
         // The conversations page (apps/web), built next to the API by `npm run build`.
         WebPageModule.register({ rootPath: resolve('dist/web') }),

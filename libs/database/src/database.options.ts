@@ -9,6 +9,7 @@ import { CreateGateways1764079000000 } from './migrations/1764079000000-CreateGa
 import { CreateOutbound1764080000000 } from './migrations/1764080000000-CreateOutbound.js';
 import { SearchMessages1764081000000 } from './migrations/1764081000000-SearchMessages.js';
 import { CreateErasureAudit1764082000000 } from './migrations/1764082000000-CreateErasureAudit.js';
+import { CreateWebhooks1764083000000 } from './migrations/1764083000000-CreateWebhooks.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   CreateOutbound1764080000000,
   SearchMessages1764081000000,
   CreateErasureAudit1764082000000,
+  CreateWebhooks1764083000000,
 ];
 
 export interface DatabaseConnectionSettings {

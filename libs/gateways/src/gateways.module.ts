@@ -44,6 +44,7 @@ import { WebhookEvents } from './webhook-events.js';
       useFactory: (config: ConfigType<typeof gatewaysConfig>) => resolveSecretBox(config),
     },
   ],
-  exports: [WebhookEvents],
+  // The secrets box seals webhook signing secrets too.
+  exports: [WebhookEvents, SecretBox],
 })
 export class GatewaysModule {}

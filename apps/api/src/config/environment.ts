@@ -8,6 +8,7 @@ import { liveConfig, type LiveVariables } from '@app/live';
 import { observabilityConfig, type ObservabilityVariables } from '@app/observability';
 import { outboundConfig, type OutboundVariables } from '@app/outbound';
 import { privacyConfig, type PrivacyVariables } from '@app/privacy';
+import { webhooksConfig, type WebhooksVariables } from '@app/webhooks';
 import { httpConfig, type HttpVariables } from './http.config.js';
 
 /** Each lib's namespace, and the app's own (http). */
@@ -21,6 +22,7 @@ export const CONFIG_NAMESPACES = [
   liveConfig,
   observabilityConfig,
   privacyConfig,
+  webhooksConfig,
 ] as const;
 
 /** Every variable the app reads, typed as validated. */
@@ -32,7 +34,8 @@ export type EnvironmentVariables = HttpVariables &
   OutboundVariables &
   LiveVariables &
   ObservabilityVariables &
-  PrivacyVariables;
+  PrivacyVariables &
+  WebhooksVariables;
 
 /**
  * Every environment variable the app reads. `.env.example`, the README's
