@@ -341,6 +341,17 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
         'receiver broke',
       );
       expect((await webhookOf(webhook.id))?.failingSince).toBeNull();
+      const metrics = await http().get('/metrics').expect(200);
+      const accepted = /^sms_webhook_attempts_total\{outcome="accepted"\} (\d+)$/m.exec(
+        metrics.text,
+      );
+      expect(Number(accepted?.[1])).toBeGreaterThanOrEqual(12);
+      expect(metrics.text).toMatch(/^sms_webhook_attempts_total\{outcome="retried"\} [1-9]/m);
+      // The last answers are stored just after they arrive.
+      await eventually(
+        async () => (await http().get('/metrics')).text,
+        (text) => /^sms_webhook_queue_depth 0$/m.test(text),
+      );
     });
 
     it('never slows the API: sends stay fast while the receiver holds every attempt', async () => {
@@ -366,6 +377,8 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
         (found) => found?.enabled === false,
       );
       expect(disabled?.disabledReason).toContain('410');
+      const metrics = await http().get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/^sms_webhooks_disabled_total [1-9]/m);
       receiver.mode = 'accept';
       const before = receiver.received.length;
       await sendSms(buildSmsEvent({ senderPhone: sender }));

@@ -22,3 +22,4 @@ export * from './config/app-variables.js';
 export * from './config/config-namespace.js';
 export * from './config/boolean-variable.js';
 export * from './phone/phone.config.js';
+export * from './background/wake-signal.js';

@@ -8,6 +8,7 @@ import { GatewaysModule } from '@app/gateways';
 import { MessagingModule } from '@app/messaging';
 import { OutboundModule } from '@app/outbound';
 import { PrivacyModule } from '@app/privacy';
+import { WebhooksModule } from '@app/webhooks';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealth } from './health/redis-health.js';
 import { HttpTraffic, recordRoute, type ResponseHeaders } from './http/http-traffic.js';
@@ -48,6 +49,7 @@ class StartupLogger {
     GatewaysModule,
     OutboundModule,
     PrivacyModule,
+    WebhooksModule,
   ],
   controllers: [HealthController, MetricsController],
   providers: [

@@ -5,3 +5,5 @@ export * from './webhook-event.entity.js';
 export * from './webhook-delivery.entity.js';
 export * from './webhook-event-types.js';
 export * from './delivery/destinations.js';
+export * from './webhook-delivery-events.js';
+export { WebhooksRepository } from './webhooks.repository.js';

@@ -8,6 +8,7 @@ import { DestinationPolicy } from './delivery/destinations.js';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher.js';
 import { WebhookSender } from './delivery/webhook-sender.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { WebhookDeliveryEvents } from './webhook-delivery-events.js';
 import { WebhookEvent } from './webhook-event.entity.js';
 import { Webhook } from './webhook.entity.js';
 import { webhooksConfig } from './webhooks.config.js';
@@ -28,6 +29,7 @@ import { WebhooksService } from './webhooks.service.js';
     WebhooksService,
     WebhooksRepository,
     WebhookDispatcher,
+    WebhookDeliveryEvents,
     {
       provide: DestinationPolicy,
       inject: [webhooksConfig.KEY],
@@ -40,5 +42,7 @@ import { WebhooksService } from './webhooks.service.js';
         new WebhookSender(destinations, config.timeoutMs),
     },
   ],
+  // For the metrics.
+  exports: [WebhookDeliveryEvents, WebhooksRepository],
 })
 export class WebhooksModule {}

@@ -218,7 +218,7 @@ const SETTLE_FAILED = {
                                THEN now() END,
             lease_until = NULL
       WHERE id = $1::int8 AND state = 'delivering'
-      RETURNING id, webhook_id, event_id, type, message_uuid
+      RETURNING id, webhook_id, event_id, type, message_uuid, state
     ),
     ${RECORD_ATTEMPT},
     judged AS (
@@ -238,7 +238,8 @@ const SETTLE_FAILED = {
                  || '; the last: ' || left($4::varchar, 300)
           END
     FROM judged WHERE w.id = judged.id
-    RETURNING CASE WHEN judged.disable THEN w.disabled_reason END AS "disabledReason"`,
+    RETURNING CASE WHEN judged.disable THEN w.disabled_reason END AS "disabledReason",
+              (SELECT state FROM e) AS state`,
 };
 
 /** $1 cannot be delivered ($4 why): failed, without counting against its webhook. */
@@ -286,6 +287,15 @@ const PRUNE_DELIVERIES = {
       FROM webhooks AS w
     ) AS c
     WHERE d.webhook_id = c.id AND d.id <= c.cutoff`,
+};
+
+/** The queue over every instance: events not yet delivered, and the oldest one's age. */
+const QUEUE_STATE = {
+  name: 'webhooks_queue_state',
+  text: `
+    SELECT count(*)::int AS depth,
+           COALESCE(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS "oldestAgeSeconds"
+    FROM webhook_events WHERE state IN ('pending', 'delivering')`,
 };
 
 /** Webhooks, their queue and their attempts. */
@@ -375,12 +385,12 @@ export class WebhooksRepository {
     });
   }
 
-  /** Returns the reason when this failure disabled the webhook. */
+  /** Whether the event will be tried again, and the reason when this failure disabled the webhook. */
   async settleFailed(
     attempt: SettledAttempt,
     retry: { delayMs: number; windowMs: number; disableAfterMs: number; gone: boolean },
-  ): Promise<string | undefined> {
-    const result = await this.sql.query<{ disabledReason: string | null }>({
+  ): Promise<{ givenUp: boolean; disabledReason?: string }> {
+    const result = await this.sql.query<{ disabledReason: string | null; state: string }>({
       ...SETTLE_FAILED,
       values: [
         attempt.row,
@@ -393,7 +403,8 @@ export class WebhooksRepository {
         retry.gone,
       ],
     });
-    return result.rows[0]?.disabledReason ?? undefined;
+    const [row] = result.rows;
+    return { givenUp: row?.state === 'failed', disabledReason: row?.disabledReason ?? undefined };
   }
 
   async drop(row: string, reason: string): Promise<void> {
@@ -412,5 +423,10 @@ export class WebhooksRepository {
 
   async pruneDeliveries(keep: number): Promise<void> {
     await this.sql.query({ ...PRUNE_DELIVERIES, values: [keep] });
+  }
+
+  async queueState(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    const result = await this.sql.query<{ depth: number; oldestAgeSeconds: number }>(QUEUE_STATE);
+    return result.rows[0];
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Subscription } from 'rxjs';
+import { WakeSignal } from '@app/common';
 import {
   type ClaimedJob,
   DeliveryReports,
@@ -39,8 +40,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger('Delivery');
   private running = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
-  private kicked = false;
+  private readonly signal = new WakeSignal();
   private lastSweepAt = 0;
   /** Connections with due work, and their rate per second; see round(). */
   private due = new Map<string, number>();
@@ -273,26 +273,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   private kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.signal.kick();
   }
 
   /** Waits `ms`, or less when kicked: new work, a freed slot, or the stop. */
   private pause(ms: number): Promise<void> {
-    if (this.kicked || !this.running) {
-      this.kicked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.kicked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.running ? this.signal.pause(ms) : Promise.resolve();
   }
 }
 

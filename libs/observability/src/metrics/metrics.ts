@@ -12,6 +12,7 @@ import {
   type SendOutcome,
 } from '@app/outbound';
 import { RETENTION_OUTCOMES, RetentionEvents } from '@app/privacy';
+import { WEBHOOK_ATTEMPT_OUTCOMES, WebhookDeliveryEvents, WebhooksRepository } from '@app/webhooks';
 import type { FinishedRequest } from '../http/http-traffic.js';
 import { RequestDurationHistogram } from './request-duration.histogram.js';
 
@@ -39,6 +40,8 @@ export class Metrics implements OnModuleDestroy {
     outbound: OutboundEvents,
     outbox: OutboxRepository,
     retention: RetentionEvents,
+    deliveries: WebhookDeliveryEvents,
+    webhookQueue: WebhooksRepository,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -82,6 +85,7 @@ export class Metrics implements OnModuleDestroy {
 
     this.registerOutbound(outbound, outbox);
     this.registerRetention(retention);
+    this.registerWebhookDeliveries(deliveries, webhookQueue);
 
     new Gauge({
       name: 'db_pool_connections',
@@ -170,13 +174,61 @@ export class Metrics implements OnModuleDestroy {
       }),
     );
 
-    // Read at each scrape: the queue is shared by every instance, so each reports all of it.
-    // One query serves both gauges of a scrape.
+    this.registerQueueGauges(
+      'sms_outbound_queue',
+      'Messages waiting to be handed to a provider (queued or sending), all instances',
+      'Age of the oldest message waiting to be handed over; 0 when none waits',
+      () => outbox.queueState(),
+    );
+  }
+
+  /** Webhook attempts by outcome, webhooks disabled, and the queue's depth and age. */
+  private registerWebhookDeliveries(
+    deliveries: WebhookDeliveryEvents,
+    queue: WebhooksRepository,
+  ): void {
+    const registers = [this.registry];
+    const attempts = new Counter({
+      name: 'sms_webhook_attempts_total',
+      help: 'Webhook deliveries tried, by outcome (accepted, retried, given_up after 24 h, dropped: the message is gone)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of WEBHOOK_ATTEMPT_OUTCOMES) attempts.inc({ outcome }, 0);
+    const disabled = new Counter({
+      name: 'sms_webhooks_disabled_total',
+      help: 'Webhooks disabled by a 410 or by 3 days of failures',
+      registers,
+    });
+    this.subscriptions.push(
+      deliveries.attempted$.subscribe(({ outcome }) => attempts.inc({ outcome })),
+      deliveries.disabled$.subscribe(() => disabled.inc()),
+    );
+    this.registerQueueGauges(
+      'sms_webhook_queue',
+      'Webhook events not yet delivered (pending or being delivered), all instances',
+      'Age of the oldest webhook event not yet delivered; 0 when none waits',
+      () => queue.queueState(),
+    );
+  }
+
+  /**
+   * `<prefix>_depth` and `<prefix>_oldest_age_seconds`, read at each scrape:
+   * a queue is shared by every instance, so each reports all of it. One query
+   * serves both gauges of a scrape.
+   */
+  private registerQueueGauges(
+    prefix: string,
+    depthHelp: string,
+    ageHelp: string,
+    read: () => Promise<{ depth: number; oldestAgeSeconds: number }>,
+  ): void {
+    const registers = [this.registry];
     let state = { depth: 0, oldestAgeSeconds: 0 };
     let reading: { at: number; done: Promise<void> } | undefined;
     const readState = () => {
       if (!reading || Date.now() - reading.at > 1_000) {
-        const done = outbox.queueState().then(
+        const done = read().then(
           (current) => {
             state = current;
           },
@@ -188,8 +240,8 @@ export class Metrics implements OnModuleDestroy {
       return reading.done;
     };
     new Gauge({
-      name: 'sms_outbound_queue_depth',
-      help: 'Messages waiting to be handed to a provider (queued or sending), all instances',
+      name: `${prefix}_depth`,
+      help: depthHelp,
       registers,
       async collect() {
         await readState();
@@ -197,8 +249,8 @@ export class Metrics implements OnModuleDestroy {
       },
     });
     new Gauge({
-      name: 'sms_outbound_queue_oldest_age_seconds',
-      help: 'Age of the oldest message waiting to be handed over; 0 when none waits',
+      name: `${prefix}_oldest_age_seconds`,
+      help: ageHelp,
       registers,
       async collect() {
         await readState();

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Subscription } from 'rxjs';
+import { WakeSignal } from '@app/common';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { SecretBox } from '@app/gateways';
 import { type ChangedMessageRow, MessageEvents, MessagesRepository } from '@app/messaging';
@@ -16,6 +17,7 @@ import {
   RETRY_WINDOW_MS,
   webhooksConfig,
 } from '../webhooks.config.js';
+import { WebhookDeliveryEvents } from '../webhook-delivery-events.js';
 import { type ClaimedEvent, WebhooksRepository } from '../webhooks.repository.js';
 import { eventBody } from './event-body.js';
 import { type AttemptResult, WebhookSender } from './webhook-sender.js';
@@ -41,11 +43,9 @@ const MIN_ROUND_INTERVAL_MS = 10;
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
-  private readonly sender: WebhookSender;
   private running = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
-  private kicked = false;
+  private readonly signal = new WakeSignal();
   private lastSweepAt = 0;
   /** Whether any webhook may have work: only then do local writes kick a round. */
   private active = true;
@@ -60,11 +60,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly messages: MessagesRepository,
     private readonly messageEvents: MessageEvents,
     private readonly secrets: SecretBox,
-    sender: WebhookSender,
+    private readonly events: WebhookDeliveryEvents,
+    private readonly sender: WebhookSender,
     @Inject(webhooksConfig.KEY) private readonly config: ConfigType<typeof webhooksConfig>,
-  ) {
-    this.sender = sender;
-  }
+  ) {}
 
   private get perWebhook(): number {
     return Math.max(1, Math.floor(this.config.concurrency / 4));
@@ -158,10 +157,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.inFlightTotal += 1;
     try {
       if (!message) {
-        return await this.repository.drop(
+        await this.repository.drop(
           event.row,
           'The message is no longer stored (RETENTION_DAYS deleted it)',
         );
+        return this.events.attempted$.next({ outcome: 'dropped' });
       }
       const result = await this.attempt(event, message);
       const attempt = {
@@ -170,15 +170,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         latencyMs: result.latencyMs,
         error: result.error ?? null,
       };
-      if (!result.error) return await this.repository.settleAccepted(attempt);
-      const disabledReason = await this.repository.settleFailed(attempt, {
+      if (!result.error) {
+        await this.repository.settleAccepted(attempt);
+        return this.events.attempted$.next({ outcome: 'accepted' });
+      }
+      const { givenUp, disabledReason } = await this.repository.settleFailed(attempt, {
         delayMs: Math.max(this.backoff(event.attempts), result.retryAfterMs ?? 0),
         windowMs: RETRY_WINDOW_MS,
         disableAfterMs: DISABLE_AFTER_MS,
         gone: result.statusCode === 410,
       });
+      this.events.attempted$.next({ outcome: givenUp ? 'given_up' : 'retried' });
       if (disabledReason) {
         this.logger.warn(`Webhook ${event.webhookId} disabled: ${disabledReason}`);
+        this.events.disabled$.next({ webhookId: event.webhookId, reason: disabledReason });
       }
     } finally {
       this.inFlight.set(event.webhookId, (this.inFlight.get(event.webhookId) ?? 1) - 1);
@@ -241,25 +246,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.signal.kick();
   }
 
   /** Waits `ms`, or less when kicked: new work, a freed slot, or the stop. */
   private pause(ms: number): Promise<void> {
-    if (this.kicked || !this.running) {
-      this.kicked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.kicked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.running ? this.signal.pause(ms) : Promise.resolve();
   }
 }
