@@ -41,7 +41,7 @@ interface RouteCase {
 const inPath = encodeURIComponent;
 const asAdmin = (testApp: TestApp) => `Bearer ${testApp.adminKey}`;
 
-/** A public address (no DNS needed); the suite runs no webhook worker, so nothing is posted. */
+/** A public address (no DNS needed); test apps run no webhook worker, so nothing is posted. */
 const PUBLIC_RECEIVER = 'https://93.184.215.14/hooks';
 
 /** A webhook for `me`, created with the admin key. */
@@ -416,8 +416,7 @@ describe.each(['express', 'fastify'])('Security on %s (e2e)', (platform) => {
   const other = randomPhone();
 
   beforeAll(async () => {
-    // No webhook worker: the webhooks these cases create never post anywhere.
-    testApp = await startTestApp({ HTTP_ADAPTER: platform, WEBHOOK_WORKER: 'false' });
+    testApp = await startTestApp({ HTTP_ADAPTER: platform });
     db = new Client({ connectionString: testApp.databaseUrl });
     await db.connect();
     const revoked = await issuePhoneKey(testApp, [me]);

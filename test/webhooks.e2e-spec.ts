@@ -86,6 +86,7 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
     receiver = await startWebhookReceiver();
     app = await startTestApp({
       HTTP_ADAPTER: platform,
+      WEBHOOK_WORKER: 'true',
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_TIMEOUT_MS: '700',
       WEBHOOK_RETRY_BASE_MS: '40',
@@ -215,6 +216,19 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
         .set('Authorization', key.authorization)
         .expect(204);
       expect(await webhookOf(defaulted.id)).toBeUndefined();
+    });
+
+    it('limits a phone key to 25 webhooks', async () => {
+      const key = await issuePhoneKey(app, [randomPhone()]);
+      for (let index = 0; index < 25; index += 1) await create({}, key.authorization);
+      const refused = await http()
+        .post('/api/webhooks')
+        .set('Authorization', key.authorization)
+        .send({ url: receiver.url, events: ALL_EVENTS });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain('at most 25 webhooks');
+      // The admin key has no limit.
+      await create({});
     });
 
     it('answers malformed ids with 400 and unknown ones with 404', async () => {
@@ -458,6 +472,12 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
       const [once, again] = acceptedEvents(receiver, webhook.secret);
       expect(again.id).toBe(once.id);
       expect(again.data).toEqual(once.data);
+      // Once the event is no longer kept, there is nothing to deliver again.
+      await db.query('DELETE FROM webhook_events WHERE webhook_id = $1', [webhook.id]);
+      await http()
+        .post(`/api/webhooks/${webhook.id}/deliveries/${attempt.id}/redeliver`)
+        .set('Authorization', admin())
+        .expect(410);
     });
 
     it('tells the number’s webhooks of its erasure, without its text or number', async () => {
@@ -563,7 +583,11 @@ describe('Webhook destinations (e2e)', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    app = await startTestApp({ WEBHOOK_POLL_MS: '50', WEBHOOK_RETRY_BASE_MS: '5000' });
+    app = await startTestApp({
+      WEBHOOK_WORKER: 'true',
+      WEBHOOK_POLL_MS: '50',
+      WEBHOOK_RETRY_BASE_MS: '5000',
+    });
     db = new Client({ connectionString: app.databaseUrl });
     await db.connect();
   });

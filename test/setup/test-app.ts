@@ -32,6 +32,9 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
       // Rate limits are the security suite's to test; other suites must not trip over them.
       THROTTLE_LIMIT: '1000000',
       AUTH_FAILURE_LIMIT: '1000000',
+      // Webhooks post only in the suites that ask (test/webhooks.e2e-spec.ts, to loopback):
+      // another suite's webhook on a public address would otherwise try to reach it.
+      WEBHOOK_WORKER: 'false',
       ...env,
       ADMIN_API_KEY: adminKey,
       DATABASE_URL: databaseUrl,

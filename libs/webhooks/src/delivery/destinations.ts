@@ -18,6 +18,9 @@ export interface DestinationSettings {
   requireHttps: boolean;
 }
 
+/** A webhook's creation waits no longer than this for its host to resolve. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
   address: string | LookupAddress[],
@@ -59,7 +62,7 @@ export class DestinationPolicy {
     if (parsed.username || parsed.password) return 'must not contain a user name or password';
     if (parsed.hash) return 'must not contain a fragment';
     try {
-      await this.resolve(parsed.hostname);
+      await withTimeout(this.resolve(parsed.hostname), RESOLVE_TIMEOUT_MS);
     } catch (error) {
       return error instanceof DestinationRefused
         ? error.message
@@ -120,6 +123,17 @@ export class DestinationPolicy {
       );
     }
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEOUT' })),
+      ms,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function describeRange(range: string): string {
