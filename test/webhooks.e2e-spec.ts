@@ -504,6 +504,37 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
       expect(JSON.stringify(erased)).not.toContain(owner);
       expect(JSON.stringify(erased)).not.toContain(event.messageText);
     });
+
+    it('keeps no trace of an erased number in events queued before the erasure', async () => {
+      const owner = randomPhone();
+      const webhook = await create({ phones: [owner], events: ['message.created'] });
+      receiver.mode = 'fail';
+      const event = buildSmsEvent({ senderPhone: owner, receiverPhone: randomPhone() });
+      await sendSms(event);
+      await eventually(
+        () => receiver.received.length,
+        (count) => count > 0,
+      );
+      await http()
+        .delete(`/api/phones/${encodeURIComponent(owner)}/messages`)
+        .set('Authorization', admin())
+        .expect(200);
+      const stored = await db.query(
+        `SELECT count(*)::int AS n FROM webhook_events WHERE viewer = $1`,
+        [owner],
+      );
+      expect(stored.rows[0].n).toBe(0);
+      receiver.mode = 'accept';
+      const [created] = await eventually(
+        () => acceptedEvents(receiver, webhook.secret),
+        (events) => events.length > 0,
+      );
+      expect(created).toMatchObject({
+        type: 'message.created',
+        data: { message: { uuid: event.uuid, text: '(erased)' } },
+      });
+      expect(JSON.stringify(created)).not.toContain(owner);
+    });
   });
 });
 

@@ -110,6 +110,18 @@ const DELETE_REPORTS = {
       LIMIT $2))`,
 };
 
+/**
+ * Webhook events seen from the number ($1) are seen from its pseudonym ($2)
+ * instead, $3 at a time: their messages are erased already, and the events
+ * (queued, or kept for redelivery) must not name the number either.
+ */
+const FORGET_IN_WEBHOOK_EVENTS = {
+  name: 'privacy_forget_in_webhook_events',
+  text: `
+    UPDATE webhook_events SET viewer = $2 WHERE id = ANY(ARRAY(
+      SELECT id FROM webhook_events WHERE viewer = $1 LIMIT $3))`,
+};
+
 export interface ErasedBatch {
   /** Messages the batch found with the number; 0 when none are left. */
   found: number;
@@ -205,6 +217,15 @@ export class ErasureRepository {
   async deleteReports(number: string, limit: number): Promise<number> {
     const addresses = [...new Set([number, number.replace(/^\+/, '')])];
     const result = await this.primary.query({ ...DELETE_REPORTS, values: [addresses, limit] });
+    return result.rowCount ?? 0;
+  }
+
+  /** Rewrites up to `limit` webhook events seen from `number`; how many it rewrote. */
+  async forgetInWebhookEvents(number: string, pseudonym: string, limit: number): Promise<number> {
+    const result = await this.primary.query({
+      ...FORGET_IN_WEBHOOK_EVENTS,
+      values: [number, pseudonym, limit],
+    });
     return result.rowCount ?? 0;
   }
 }

@@ -65,6 +65,9 @@ export class ErasureService {
       if (batch.found === 0) break;
     }
     while ((await this.repository.deleteReports(number, REPORTS_BATCH_SIZE)) > 0);
+    while (
+      (await this.repository.forgetInWebhookEvents(number, pseudonym, REPORTS_BATCH_SIZE)) > 0
+    );
     await this.audit.finish(auditId);
     this.logger.log(
       `Erasure ${auditId}: ${messagesErased} messages erased, ${summariesRemoved} thread summaries removed`,
