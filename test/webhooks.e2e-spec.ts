@@ -103,8 +103,12 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
   });
 
   beforeEach(async () => {
-    // One webhook at a time: each test's events go to its own.
-    await db.query('DELETE FROM webhooks');
+    // One webhook at a time: each test's events go to its own. Deleted through the API,
+    // which also stops what the dispatcher claimed for them.
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM webhooks');
+    for (const { id } of rows) {
+      await http().delete(`/api/webhooks/${id}`).set('Authorization', admin()).expect(204);
+    }
     receiver.received.length = 0;
     receiver.script.length = 0;
     receiver.mode = 'accept';
@@ -379,6 +383,23 @@ describe.each(['express', 'fastify'])('Webhooks on %s (e2e)', (platform) => {
         () => receiver.received.length,
         (count) => count > 0,
       );
+    });
+
+    it('stops posting what it had claimed once the webhook is deleted', async () => {
+      const webhook = await create({ events: ['message.created'] });
+      receiver.mode = 'hang';
+      for (let index = 0; index < 40; index += 1) await sendSms(buildSmsEvent());
+      // Every slot of the webhook is taken; the rest of what was claimed waits.
+      await eventually(
+        () => receiver.received.length,
+        (count) => count >= 16,
+      );
+      await http().delete(`/api/webhooks/${webhook.id}`).set('Authorization', admin()).expect(204);
+      const atDeletion = receiver.received.length;
+      receiver.mode = 'accept';
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(receiver.received.length).toBe(atDeletion);
+      expect(atDeletion).toBeLessThan(40);
     });
 
     it('disables the webhook on 410 Gone, and says why', async () => {

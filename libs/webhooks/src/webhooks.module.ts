@@ -39,7 +39,7 @@ import { WebhooksService } from './webhooks.service.js';
       provide: WebhookSender,
       inject: [DestinationPolicy, webhooksConfig.KEY],
       useFactory: (destinations: DestinationPolicy, config: ConfigType<typeof webhooksConfig>) =>
-        new WebhookSender(destinations, config.timeoutMs),
+        new WebhookSender(destinations, config.timeoutMs, config.concurrency),
     },
   ],
   // For the metrics.

@@ -140,7 +140,10 @@ const REDELIVER = {
  * the webhooks in $2 (those this worker already keeps busy). An event waits
  * while an earlier one of its message and webhook is open: that is the order
  * per message. SKIP LOCKED keeps workers off each other's rows; the lease
- * ($4 ms) returns an event to the queue if its worker dies.
+ * ($4 ms) returns an event to the queue if its worker dies. The order check
+ * is a scalar subquery, not a NOT EXISTS: as an anti-join, the prepared
+ * statement's generic plan scanned every open event of the webhook for each
+ * candidate (358 ms per claim with 17k open events, against 3 ms).
  */
 const CLAIM = {
   name: 'webhooks_claim',
@@ -150,10 +153,10 @@ const CLAIM = {
       CROSS JOIN LATERAL (
         SELECT e.id FROM webhook_events AS e
         WHERE e.webhook_id = w.id AND e.state = 'pending' AND e.next_attempt_at <= now()
-          AND NOT EXISTS (
+          AND NOT (SELECT EXISTS (
             SELECT 1 FROM webhook_events AS p
             WHERE p.webhook_id = e.webhook_id AND p.message_uuid = e.message_uuid
-              AND p.id < e.id AND p.state IN ('pending', 'delivering'))
+              AND p.id < e.id AND p.state IN ('pending', 'delivering')))
         ORDER BY e.next_attempt_at, e.id
         LIMIT $3
         FOR UPDATE SKIP LOCKED
@@ -182,19 +185,40 @@ const RECORD_ATTEMPT = `
       SELECT webhook_id, id, event_id, type, message_uuid, $2::int2, $3::int4, $4::varchar, $4::varchar IS NULL FROM e
     )`;
 
-/** $1 was accepted (status $2, $3 ms): delivered, and its webhook works again. */
+/**
+ * These events ($1, with status $2 and $3 ms each) were accepted: delivered,
+ * their attempts recorded, and their webhooks work again. One statement, one
+ * commit, for a batch of answers.
+ */
 const SETTLE_ACCEPTED = {
   name: 'webhooks_settle_accepted',
   text: `
-    WITH e AS (
-      UPDATE webhook_events
-        SET state = 'delivered', lease_until = NULL, finished_at = now()
-      WHERE id = $1::int8 AND state = 'delivering'
-      RETURNING id, webhook_id, event_id, type, message_uuid
+    WITH input AS (
+      SELECT * FROM unnest($1::int8[], $2::int2[], $3::int4[]) AS t(id, status_code, latency_ms)
     ),
-    ${RECORD_ATTEMPT}
+    e AS (
+      UPDATE webhook_events AS ev
+        SET state = 'delivered', lease_until = NULL, finished_at = now()
+      FROM input WHERE ev.id = input.id AND ev.state = 'delivering'
+      RETURNING ev.id, ev.webhook_id, ev.event_id, ev.type, ev.message_uuid,
+                input.status_code, input.latency_ms
+    ),
+    d AS (
+      INSERT INTO webhook_deliveries
+        (webhook_id, event_row, event_id, type, message_uuid, status_code, latency_ms, error, accepted)
+      SELECT webhook_id, id, event_id, type, message_uuid, status_code, latency_ms, NULL, true
+      FROM e ORDER BY id
+    )
     UPDATE webhooks SET failing_since = NULL
-    WHERE id = (SELECT webhook_id FROM e) AND failing_since IS NOT NULL`,
+    WHERE id IN (SELECT webhook_id FROM e) AND failing_since IS NOT NULL`,
+};
+
+/** Claimed events this worker will not send after all (it is stopping): back to the queue. */
+const RELEASE = {
+  name: 'webhooks_release',
+  text: `
+    UPDATE webhook_events SET state = 'pending', lease_until = NULL, attempts = attempts - 1
+    WHERE id = ANY($1::int8[]) AND state = 'delivering'`,
 };
 
 /**
@@ -378,11 +402,19 @@ export class WebhooksRepository {
     return result.rows;
   }
 
-  async settleAccepted(attempt: SettledAttempt): Promise<void> {
+  async settleAccepted(attempts: readonly SettledAttempt[]): Promise<void> {
     await this.sql.query({
       ...SETTLE_ACCEPTED,
-      values: [attempt.row, attempt.statusCode, attempt.latencyMs, null],
+      values: [
+        attempts.map((attempt) => attempt.row),
+        attempts.map((attempt) => attempt.statusCode),
+        attempts.map((attempt) => attempt.latencyMs),
+      ],
     });
+  }
+
+  async release(rows: readonly string[]): Promise<void> {
+    if (rows.length > 0) await this.sql.query({ ...RELEASE, values: [rows] });
   }
 
   /** Whether the event will be tried again, and the reason when this failure disabled the webhook. */

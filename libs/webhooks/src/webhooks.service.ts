@@ -76,6 +76,7 @@ export class WebhooksService {
   async remove(id: string, principal: Principal): Promise<void> {
     await this.require(id, principal);
     await this.repository.delete(id);
+    this.dispatcher.forget(id);
     this.logger.log(`Webhook ${id} deleted by ${principal.keyId}`);
   }
 

@@ -18,7 +18,11 @@ import {
   webhooksConfig,
 } from '../webhooks.config.js';
 import { WebhookDeliveryEvents } from '../webhook-delivery-events.js';
-import { type ClaimedEvent, WebhooksRepository } from '../webhooks.repository.js';
+import {
+  type ClaimedEvent,
+  type SettledAttempt,
+  WebhooksRepository,
+} from '../webhooks.repository.js';
 import { eventBody } from './event-body.js';
 import { type AttemptResult, WebhookSender } from './webhook-sender.js';
 
@@ -31,6 +35,13 @@ const KEPT_EVENTS_MS = 7 * 24 * 3600_000;
 const PRUNE_BATCH = 5_000;
 /** Rounds follow each other no faster than this, however often they are kicked. */
 const MIN_ROUND_INTERVAL_MS = 10;
+/**
+ * A worker claims up to this many times the events it may post at once, so
+ * that one claim feeds many attempts: a claim is a statement and a commit.
+ */
+const CLAIM_AHEAD = 8;
+/** Accepted answers are stored in batches: one statement for up to this many. */
+const SETTLE_BATCH = 500;
 
 /**
  * Delivers the queued webhook events. Every instance runs one; they share the
@@ -49,8 +60,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private lastSweepAt = 0;
   /** Whether any webhook may have work: only then do local writes kick a round. */
   private active = true;
-  private readonly inFlight = new Map<string, number>();
-  private inFlightTotal = 0;
+  /** Per webhook: claimed and not yet stored (waiting, being posted, or being stored). */
+  private readonly held = new Map<string, number>();
+  private heldTotal = 0;
+  /** Per webhook: claimed events waiting for a free slot, and the attempts being posted. */
+  private readonly waiting = new Map<string, Held[]>();
+  private readonly posting = new Map<string, number>();
+  private waitingRows = new Set<string>();
+  private accepted: Array<{ attempt: SettledAttempt; stored: () => void }> = [];
+  private settling?: Promise<void>;
   private readonly attempts = new Set<Promise<void>>();
   private readonly signers = new Map<string, StandardWebhook>();
   private subscription?: Subscription;
@@ -65,12 +83,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     @Inject(webhooksConfig.KEY) private readonly config: ConfigType<typeof webhooksConfig>,
   ) {}
 
+  /** Attempts posted at once to one webhook: a quarter of the instance's. */
   private get perWebhook(): number {
     return Math.max(1, Math.floor(this.config.concurrency / 4));
   }
 
+  /** Long enough for a webhook's claimed events to be posted one slot after another. */
   private get leaseMs(): number {
-    return this.config.timeoutMs + 60_000;
+    return this.config.timeoutMs * CLAIM_AHEAD + 60_000;
   }
 
   onApplicationBootstrap(): void {
@@ -85,14 +105,43 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.loop = this.run();
   }
 
-  /** Stops claiming and lets the attempts under way finish (each within WEBHOOK_TIMEOUT_MS). */
+  /**
+   * Stops claiming, gives back what was claimed and not posted, and lets the
+   * attempts under way finish (each within WEBHOOK_TIMEOUT_MS).
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     this.subscription?.unsubscribe();
     this.kick();
     await this.loop;
+    const unsent = [...this.waitingRows];
+    this.waiting.clear();
+    await this.repository
+      .release(unsent)
+      .catch((error: Error) =>
+        this.logger.warn(`Giving back ${unsent.length} webhook event(s) failed: ${error.message}`),
+      );
     await Promise.allSettled([...this.attempts]);
+    await this.settling;
     this.sender.close();
+  }
+
+  /**
+   * Stops posting what this instance claimed for a webhook that was deleted
+   * or disabled; a disabled one's events go back to its queue. (Another
+   * instance drops its own at its next sweep.)
+   */
+  forget(webhookId: string): void {
+    const queue = this.waiting.get(webhookId);
+    if (!queue) return;
+    this.waiting.delete(webhookId);
+    for (const { event } of queue) this.unhold(event);
+    const rows = queue.map(({ event }) => event.row);
+    this.repository
+      .release(rows)
+      .catch((error: Error) =>
+        this.logger.warn(`Giving back ${rows.length} webhook event(s) failed: ${error.message}`),
+      );
   }
 
   /** A webhook was created or redelivered here: look now. */
@@ -119,22 +168,47 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   private async round(): Promise<void> {
     if (Date.now() - this.lastSweepAt >= SWEEP_INTERVAL_MS) await this.sweep();
-    const free = this.config.concurrency - this.inFlightTotal;
-    if (free <= 0) return;
-    const busy = [...this.inFlight].filter(([, count]) => count >= this.perWebhook);
-    const events = await this.repository.claim(
-      free,
-      busy.map(([id]) => id),
-      this.perWebhook,
-      this.leaseMs,
-    );
+    const perWebhook = this.perWebhook * CLAIM_AHEAD;
+    const room = this.config.concurrency * CLAIM_AHEAD - this.heldTotal;
+    if (room <= 0) return;
+    const full = [...this.held].filter(([, count]) => count >= perWebhook).map(([id]) => id);
+    const events = await this.repository.claim(room, full, perWebhook, this.leaseMs);
     if (events.length === 0) return;
     this.active = true;
     const stored = await this.messages.findChanged(events.map((event) => event.messageUuid));
     const messages = new Map(stored.map((message) => [message.uuid, message]));
-    for (const event of events) this.track(this.deliver(event, messages.get(event.messageUuid)));
+    for (const event of events) this.hold(event, messages.get(event.messageUuid));
     // A full claim: more may be due.
-    if (events.length === free) this.kick();
+    if (events.length === room) this.kick();
+  }
+
+  /** Queues a claimed event behind its webhook's slots. */
+  private hold(event: ClaimedEvent, message: ChangedMessageRow | undefined): void {
+    this.held.set(event.webhookId, (this.held.get(event.webhookId) ?? 0) + 1);
+    this.heldTotal += 1;
+    this.waitingRows.add(event.row);
+    const queue = this.waiting.get(event.webhookId) ?? [];
+    queue.push({ event, message });
+    this.waiting.set(event.webhookId, queue);
+    this.post(event.webhookId);
+  }
+
+  /** Starts the webhook's waiting attempts while it has free slots. */
+  private post(webhookId: string): void {
+    // Stopping: what still waits is given back to the queue.
+    if (!this.running) return;
+    const queue = this.waiting.get(webhookId);
+    while (queue && queue.length > 0 && (this.posting.get(webhookId) ?? 0) < this.perWebhook) {
+      const { event, message } = queue.shift()!;
+      this.posting.set(webhookId, (this.posting.get(webhookId) ?? 0) + 1);
+      this.track(
+        this.deliver(event, message).finally(() => {
+          this.posting.set(webhookId, (this.posting.get(webhookId) ?? 1) - 1);
+          this.post(webhookId);
+        }),
+      );
+    }
+    if (queue?.length === 0) this.waiting.delete(webhookId);
   }
 
   private async sweep(): Promise<void> {
@@ -145,7 +219,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     await this.repository.pruneEvents(KEPT_EVENTS_MS, PRUNE_BATCH);
     await this.repository.pruneDeliveries(KEPT_DELIVERIES);
-    this.active = (await this.repository.find()).some((webhook) => webhook.enabled);
+    const enabled = new Set(
+      (await this.repository.find()).filter((webhook) => webhook.enabled).map((w) => w.id),
+    );
+    this.active = enabled.size > 0;
+    for (const webhookId of this.waiting.keys()) {
+      if (!enabled.has(webhookId)) this.forget(webhookId);
+    }
     if (this.signers.size > 1_000) this.signers.clear();
   }
 
@@ -153,8 +233,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     event: ClaimedEvent,
     message: ChangedMessageRow | undefined,
   ): Promise<void> {
-    this.inFlight.set(event.webhookId, (this.inFlight.get(event.webhookId) ?? 0) + 1);
-    this.inFlightTotal += 1;
+    this.waitingRows.delete(event.row);
     try {
       if (!message) {
         await this.repository.drop(
@@ -171,7 +250,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         error: result.error ?? null,
       };
       if (!result.error) {
-        await this.repository.settleAccepted(attempt);
+        await this.settleAccepted(attempt);
         return this.events.attempted$.next({ outcome: 'accepted' });
       }
       const { givenUp, disabledReason } = await this.repository.settleFailed(attempt, {
@@ -184,13 +263,50 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (disabledReason) {
         this.logger.warn(`Webhook ${event.webhookId} disabled: ${disabledReason}`);
         this.events.disabled$.next({ webhookId: event.webhookId, reason: disabledReason });
+        this.forget(event.webhookId);
       }
     } finally {
-      this.inFlight.set(event.webhookId, (this.inFlight.get(event.webhookId) ?? 1) - 1);
-      if (this.inFlight.get(event.webhookId) === 0) this.inFlight.delete(event.webhookId);
-      this.inFlightTotal -= 1;
-      this.kick();
+      // Claim again once half of what this webhook may hold is done.
+      if (this.unhold(event) <= (this.perWebhook * CLAIM_AHEAD) / 2) this.kick();
     }
+  }
+
+  /** Counts a claimed event as done; how many its webhook still holds. */
+  private unhold(event: ClaimedEvent): number {
+    this.waitingRows.delete(event.row);
+    const left = (this.held.get(event.webhookId) ?? 1) - 1;
+    if (left === 0) this.held.delete(event.webhookId);
+    else this.held.set(event.webhookId, left);
+    this.heldTotal -= 1;
+    return left;
+  }
+
+  /**
+   * Stores an accepted answer with the others of this moment, in one
+   * statement. One that cannot be stored (the database away) is left to its
+   * lease: the event is posted again later, so it is still delivered at least once.
+   */
+  private settleAccepted(attempt: SettledAttempt): Promise<void> {
+    return new Promise((stored) => {
+      this.accepted.push({ attempt, stored });
+      this.settling ??= this.settleSoon();
+    });
+  }
+
+  private async settleSoon(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.accepted.length > 0) {
+      const batch = this.accepted.splice(0, SETTLE_BATCH);
+      try {
+        await this.repository.settleAccepted(batch.map((item) => item.attempt));
+      } catch (error) {
+        this.logger.warn(
+          `Storing ${batch.length} accepted webhook attempt(s) failed; they will be posted again: ${(error as Error).message}`,
+        );
+      }
+      for (const item of batch) item.stored();
+    }
+    this.settling = undefined;
   }
 
   /** Signs and posts the event; a secret that cannot be opened is a failed attempt too. */
@@ -253,4 +369,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private pause(ms: number): Promise<void> {
     return this.running ? this.signal.pause(ms) : Promise.resolve();
   }
+}
+
+/** A claimed event waiting for a free slot of its webhook, with its message (undefined: gone). */
+interface Held {
+  event: ClaimedEvent;
+  message: ChangedMessageRow | undefined;
 }

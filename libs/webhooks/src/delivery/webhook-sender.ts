@@ -26,13 +26,18 @@ const RETRY_AFTER_MAX_MS = 3 * 3600_000;
  * receivers.
  */
 export class WebhookSender {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8 });
+  private readonly httpAgent: HttpAgent;
+  private readonly httpsAgent: HttpsAgent;
 
+  /** `maxSockets`: connections per receiver (host and port), at least the attempts it may get at once. */
   constructor(
     private readonly destinations: DestinationPolicy,
     private readonly timeoutMs: number,
-  ) {}
+    maxSockets: number,
+  ) {
+    this.httpAgent = new HttpAgent({ keepAlive: true, maxSockets });
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets });
+  }
 
   async post(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
     const started = performance.now();
