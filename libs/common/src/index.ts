@@ -23,3 +23,4 @@ export * from './config/config-namespace.js';
 export * from './config/boolean-variable.js';
 export * from './phone/phone.config.js';
 export * from './background/wake-signal.js';
+export * from './background/pending-work.js';

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Subscription } from 'rxjs';
-import { WakeSignal } from '@app/common';
+import { PendingWork, WakeSignal } from '@app/common';
 import {
   type ClaimedJob,
   DeliveryReports,
@@ -46,7 +46,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private due = new Map<string, number>();
   private dueListedAt = 0;
   private readonly inFlight = new Map<string, number>();
-  private readonly hangingSends = new Set<Promise<void>>();
+  private readonly hangingSends = new PendingWork((error) =>
+    this.logger.error(`A delivery could not be settled: ${error.message}`),
+  );
   private completions: Array<{ accepted: Accepted; stored: () => void }> = [];
   private flushing?: Promise<void>;
   private subscription?: Subscription;
@@ -78,7 +80,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.subscription?.unsubscribe();
     this.kick();
     await this.loop;
-    await Promise.allSettled([...this.hangingSends]);
+    await this.hangingSends.settled();
     await this.flush();
   }
 
@@ -134,7 +136,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           status: 'sending',
           queuedAtMs: job.queuedAtMs,
         });
-        this.track(this.deliver(sender, job));
+        this.hangingSends.add(this.deliver(sender, job));
       }
     }
   }
@@ -262,14 +264,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   private announceAll(changes: Parameters<DeliveryReports['announce']>[0][]): void {
     for (const change of changes) this.reports.announce(change);
-  }
-
-  private track(send: Promise<void>): void {
-    const tracked = send.catch((error: Error) =>
-      this.logger.error(`A delivery could not be settled: ${error.message}`),
-    );
-    this.hangingSends.add(tracked);
-    void tracked.finally(() => this.hangingSends.delete(tracked));
   }
 
   private kick(): void {

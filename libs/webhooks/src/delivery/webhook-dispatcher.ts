@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Subscription } from 'rxjs';
-import { WakeSignal } from '@app/common';
+import { PendingWork, WakeSignal } from '@app/common';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { SecretBox } from '@app/gateways';
 import { type ChangedMessageRow, MessageEvents, MessagesRepository } from '@app/messaging';
@@ -69,7 +69,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private waitingRows = new Set<string>();
   private accepted: Array<{ attempt: SettledAttempt; stored: () => void }> = [];
   private settling?: Promise<void>;
-  private readonly attempts = new Set<Promise<void>>();
+  private readonly attempts = new PendingWork((error) =>
+    this.logger.error(`A webhook attempt could not be stored: ${error.message}`),
+  );
   private readonly signers = new Map<string, StandardWebhook>();
   private subscription?: Subscription;
 
@@ -121,7 +123,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       .catch((error: Error) =>
         this.logger.warn(`Giving back ${unsent.length} webhook event(s) failed: ${error.message}`),
       );
-    await Promise.allSettled([...this.attempts]);
+    await this.attempts.settled();
     await this.settling;
     this.sender.close();
   }
@@ -201,7 +203,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     while (queue && queue.length > 0 && (this.posting.get(webhookId) ?? 0) < this.perWebhook) {
       const { event, message } = queue.shift()!;
       this.posting.set(webhookId, (this.posting.get(webhookId) ?? 0) + 1);
-      this.track(
+      this.attempts.add(
         this.deliver(event, message).finally(() => {
           this.posting.set(webhookId, (this.posting.get(webhookId) ?? 1) - 1);
           this.post(webhookId);
@@ -351,14 +353,6 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       this.config.retryBaseMs * 4 ** Math.min(attempts - 1, 20),
     );
     return ceiling / 2 + Math.random() * (ceiling / 2);
-  }
-
-  private track(attempt: Promise<void>): void {
-    const tracked = attempt.catch((error: Error) =>
-      this.logger.error(`A webhook attempt could not be stored: ${error.message}`),
-    );
-    this.attempts.add(tracked);
-    void tracked.finally(() => this.attempts.delete(tracked));
   }
 
   private kick(): void {
