@@ -24,7 +24,10 @@ EXPOSE 3000
 # Node's built-in fetch, because the slim image has neither curl nor wget.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/api/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# A young generation of 32 MB (Node's default: 16) lets a request's objects die
-# young instead of being promoted: less CPU per request and less memory under
-# load (bench/README.md). The same flags as `npm start`; test/deployment.spec.ts checks.
-CMD ["node", "--max-semi-space-size=32", "dist/apps/api/apps/api/src/main.js"]
+# Memory under load (bench/README.md "Memory"): no pretenuring and no page
+# promotion, so a request's objects that are still in flight at a scavenge are
+# not moved to the old generation wholesale; Node's 16 MB young generation; and
+# the old generation grows by half its live size between full collections
+# instead of up to four times. The same flags as `npm start`;
+# test/deployment.spec.ts checks.
+CMD ["node", "--max-semi-space-size=16", "--no-allocation-site-pretenuring", "--no-page-promotion", "--heap-growing-percent=50", "dist/apps/api/apps/api/src/main.js"]

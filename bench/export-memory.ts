@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, rssMb, startNodeProcess } from './lib/processes.js';
+import { freePort, rssMb, startNodeProcess, startProdNodeFlags } from './lib/processes.js';
 
 const SIZES = [100_000, 1_000_000];
 const OWNER = '+12025550100';
@@ -49,7 +49,10 @@ async function main(): Promise<void> {
   const port = await freePort();
   const app = await startNodeProcess({
     name: 'app',
-    args: ['--max-semi-space-size=32', join('dist/apps/api/apps/api/src/main.js')],
+    args: [
+      ...(await startProdNodeFlags(process.cwd())),
+      join('dist/apps/api/apps/api/src/main.js'),
+    ],
     env: {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',

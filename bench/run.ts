@@ -24,6 +24,7 @@ import {
   rssMb,
   type RunningProcess,
   startNodeProcess,
+  startProdNodeFlags,
   startSampler,
   waitForQuietMachine,
   waitUntilIdle,
@@ -423,14 +424,6 @@ async function appEnvironmentNames(appDir: string): Promise<Set<string>> {
   }
 }
 
-/** The Node flags of `npm run start:prod`, e.g. `--max-semi-space-size=32`. */
-async function startProdNodeFlags(): Promise<string[]> {
-  const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  return (scripts['start:prod'] ?? '').split(/\s+/).filter((part) => part.startsWith('--'));
-}
-
 function gitDescription(): string {
   try {
     const git = (...args: string[]): string =>
@@ -565,7 +558,7 @@ async function main(): Promise<void> {
   };
 
   const probePath = `/api/get-conversation/${encodeURIComponent(phoneOf(0))}`;
-  const productionNodeFlags = await startProdNodeFlags();
+  const productionNodeFlags = await startProdNodeFlags(ROOT);
   log(
     `the app runs with the Node flags of npm run start:prod: ${productionNodeFlags.join(' ') || 'none'}`,
   );

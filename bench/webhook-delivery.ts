@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, startNodeProcess } from './lib/processes.js';
+import { freePort, startProdNodeFlags, startNodeProcess } from './lib/processes.js';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 20_000);
 const BATCH = 1_000;
@@ -58,7 +58,10 @@ async function run(setting: string): Promise<string> {
   const port = await freePort();
   const app = await startNodeProcess({
     name: 'app',
-    args: ['--max-semi-space-size=32', join('dist/apps/api/apps/api/src/main.js')],
+    args: [
+      ...(await startProdNodeFlags(process.cwd())),
+      join('dist/apps/api/apps/api/src/main.js'),
+    ],
     env: {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',

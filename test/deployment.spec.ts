@@ -107,7 +107,12 @@ describe('how the app is started', () => {
       .split('\n')
       .findLast((line) => line.startsWith('CMD '));
     const image = nodeFlags(JSON.parse(cmd!.slice(4)) as string[]);
-    expect(image).toContain('--max-semi-space-size=32');
+    expect(image).toEqual([
+      '--max-semi-space-size=16',
+      '--no-allocation-site-pretenuring',
+      '--no-page-promotion',
+      '--heap-growing-percent=50',
+    ]);
     expect(nodeFlags(scripts.start.split(' '))).toEqual(image);
     expect(nodeFlags(scripts['start:prod'].split(' '))).toEqual(image);
   });

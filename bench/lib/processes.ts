@@ -4,9 +4,23 @@
 // while a run is on.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The Node flags of `npm run start:prod` in the checkout at `root` (the young
+ * generation and heap growth, see bench/README.md "Memory"): every app this
+ * benchmark starts runs as production does.
+ */
+export async function startProdNodeFlags(root: string): Promise<string[]> {
+  const { scripts } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (scripts['start:prod'] ?? '').split(/\s+/).filter((part) => part.startsWith('--'));
+}
 
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 15_000;

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mainJs } from './paths.js';
+import { mainJs, productionNodeFlags } from './paths.js';
 import { launch, type ManagedProcess } from './processes.js';
 
 export interface AppInstance {
@@ -46,7 +46,7 @@ export async function startAppInstance(options: {
   };
   let current: ManagedProcess;
   const spawn = () =>
-    launch(`app-${index}`, process.execPath, ['--max-semi-space-size=32', mainJs()], {
+    launch(`app-${index}`, process.execPath, [...productionNodeFlags(), mainJs()], {
       cwd: dir,
       env,
       logFile,

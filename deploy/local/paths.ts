@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,18 @@ export function repoRoot(): string {
 /** The built app, as `npm start` runs it. */
 export function mainJs(): string {
   return join(repoRoot(), 'dist/apps/api/apps/api/src/main.js');
+}
+
+/**
+ * The Node flags `npm run start:prod` runs the app with (its young generation
+ * and heap growth, see bench/README.md "Memory"), so an instance here is tuned
+ * like one in production: package.json is where they are chosen.
+ */
+export function productionNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (scripts['start:prod'] ?? '').split(/\s+/).filter((part) => part.startsWith('--'));
 }
 
 /** Why the built app is out of date (missing, or older than a source file), or undefined. */
