@@ -95,6 +95,10 @@ const COUNT_CREATED_BY = {
   text: `SELECT count(*)::int AS count FROM webhooks WHERE created_by = $1`,
 };
 
+/** PostgreSQL's SQLSTATE for a statement it rolled back to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01';
+const DELETE_ATTEMPTS = 3;
+
 const DELETE_WEBHOOK = {
   name: 'webhooks_delete',
   text: `DELETE FROM webhooks WHERE id = $1`,
@@ -365,8 +369,22 @@ export class WebhooksRepository {
     return result.rows[0].count;
   }
 
+  /**
+   * The deletion cascades to the webhook's events, which a worker's settling
+   * statement may hold while it waits for the webhook's row (to record the
+   * attempts): PostgreSQL then aborts one of the two as a deadlock. Either
+   * statement is safe to run again, and this one is run again here.
+   */
   async delete(id: string): Promise<void> {
-    await this.sql.query({ ...DELETE_WEBHOOK, values: [id] });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.sql.query({ ...DELETE_WEBHOOK, values: [id] });
+        return;
+      } catch (error) {
+        const deadlock = (error as { code?: unknown }).code === DEADLOCK_DETECTED;
+        if (!deadlock || attempt >= DELETE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   async findDeliveries(webhookId: string, limit: number): Promise<DeliveryRow[]> {
