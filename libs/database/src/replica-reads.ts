@@ -7,8 +7,15 @@ import { PoolSql, type Sql, type Statement } from './sql.js';
 const RECHECK_INTERVAL_MS = 1_000;
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** How long the replica is behind: 0 when it has replayed all it received. */
+/**
+ * How long the replica is behind: 0 when it has replayed all it received, and
+ * 0 for a server not in recovery (a promoted replica, or a primary listed as
+ * one). The first test matters: a server that went through crash recovery
+ * keeps the replay position it reached, with no receive position and no
+ * replay timestamp, so only the second test would call its lag unknown.
+ */
 const REPLICA_LAG = `SELECT CASE
+    WHEN NOT pg_is_in_recovery() THEN 0
     WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
     ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())
   END::float8 AS "lagSeconds"`;
