@@ -10,6 +10,7 @@ import { CreateOutbound1764080000000 } from './migrations/1764080000000-CreateOu
 import { SearchMessages1764081000000 } from './migrations/1764081000000-SearchMessages.js';
 import { CreateErasureAudit1764082000000 } from './migrations/1764082000000-CreateErasureAudit.js';
 import { CreateWebhooks1764083000000 } from './migrations/1764083000000-CreateWebhooks.js';
+import { FasterSearchDocument1764084000000 } from './migrations/1764084000000-FasterSearchDocument.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   SearchMessages1764081000000,
   CreateErasureAudit1764082000000,
   CreateWebhooks1764083000000,
+  FasterSearchDocument1764084000000,
 ];
 
 export interface DatabaseConnectionSettings {
