@@ -81,6 +81,13 @@ describe('The search document function (e2e)', () => {
     expect(rows).toEqual([{ same: true }]);
   });
 
+  it('leaves the index without a pending list, so no insert merges one for the others', async () => {
+    const { rows } = await db.query<{ options: string[] }>(
+      `SELECT reloptions AS options FROM pg_class WHERE relname = 'IDX_messages_search'`,
+    );
+    expect(rows).toEqual([{ options: ['fastupdate=off'] }]);
+  });
+
   it('prefixes every lexeme with each party, positions kept', async () => {
     const { rows } = await db.query<{ document: string }>(
       `SELECT pg_temp.replace_document('See you, see', '+1', '+2')::text AS document`,
