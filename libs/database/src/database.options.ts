@@ -11,7 +11,7 @@ import { SearchMessages1764081000000 } from './migrations/1764081000000-SearchMe
 import { CreateErasureAudit1764082000000 } from './migrations/1764082000000-CreateErasureAudit.js';
 import { CreateWebhooks1764083000000 } from './migrations/1764083000000-CreateWebhooks.js';
 import { FasterSearchDocument1764084000000 } from './migrations/1764084000000-FasterSearchDocument.js';
-import { SearchIndexWithoutPendingList1764085000000 } from './migrations/1764085000000-SearchIndexWithoutPendingList.js';
+import { SmallSearchPendingList1764085000000 } from './migrations/1764085000000-SmallSearchPendingList.js';
 
 /** Every migration, in order. Listed explicitly so a build never depends on file globs. */
 export const MIGRATIONS = [
@@ -27,7 +27,7 @@ export const MIGRATIONS = [
   CreateErasureAudit1764082000000,
   CreateWebhooks1764083000000,
   FasterSearchDocument1764084000000,
-  SearchIndexWithoutPendingList1764085000000,
+  SmallSearchPendingList1764085000000,
 ];
 
 export interface DatabaseConnectionSettings {

@@ -61,8 +61,8 @@ export function regexpSearchDocument(name: string, configuration: string): strin
  * - `sms_party_query(query, party)`: a tsquery of `sms_search` words turned
  *   into one over that party's entries.
  * - `IDX_messages_search`: the GIN index (fastupdate: inserts go to its
- *   pending list, merged in the background by autovacuum; off since
- *   SearchIndexWithoutPendingList1764085000000).
+ *   pending list, merged in the background by autovacuum; a smaller list
+ *   since SmallSearchPendingList1764085000000).
  */
 export class SearchMessages1764081000000 implements MigrationInterface {
   name = 'SearchMessages1764081000000';
