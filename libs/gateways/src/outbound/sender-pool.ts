@@ -5,7 +5,6 @@ import { GatewaysService, type OutboundConnection } from '../gateways.service.js
 import { AndroidSmsGatewaySender } from '../senders/android-sms-gateway.sender.js';
 import { SmppSender } from '../senders/smpp.sender.js';
 import type { SmsSender } from '../senders/sms-sender.js';
-import { TwilioSender } from '../senders/twilio.sender.js';
 
 /**
  * One sender per connection, made on first use and kept: an SMPP sender holds
@@ -84,7 +83,12 @@ export class SenderPool implements OnApplicationShutdown {
     return Math.min(10_000, Math.floor(this.config.leaseMs / 3));
   }
 
-  private create({ gateway, settings, credentials, secret }: OutboundConnection): SmsSender {
+  private async create({
+    gateway,
+    settings,
+    credentials,
+    secret,
+  }: OutboundConnection): Promise<SmsSender> {
     switch (settings.provider) {
       case 'smpp':
         return new SmppSender({
@@ -114,13 +118,16 @@ export class SenderPool implements OnApplicationShutdown {
           password: credentials.password ?? '',
           timeoutMs: this.sendTimeoutMs,
         });
-      case 'twilio':
+      case 'twilio': {
+        // Loaded on first use: the SDK is ~25 MB of RSS that an app with no Twilio connection never needs.
+        const { TwilioSender } = await import('../senders/twilio.sender.js');
         return new TwilioSender({
           accountSid: settings.accountSid,
           authToken: secret ?? '',
           apiBaseUrl: this.config.twilioApiBaseUrl,
           timeoutMs: this.sendTimeoutMs,
         });
+      }
     }
   }
 }

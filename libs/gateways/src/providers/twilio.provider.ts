@@ -1,4 +1,4 @@
-import { readTwilioStatusCallback } from '../senders/twilio.sender.js';
+import { readTwilioStatusCallback } from '../senders/twilio-status.js';
 import { IsDefined, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import twilioWebhooks from 'twilio/lib/webhooks/webhooks.js';
 import { ApiException, HasCodePointLength, IsStorableText } from '@app/common';

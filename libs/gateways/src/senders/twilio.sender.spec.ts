@@ -6,8 +6,8 @@ import {
   mapTwilioStatus,
   readTwilioStatusCallback,
   TWILIO_MESSAGE_STATUSES,
-  TwilioSender,
-} from './twilio.sender.js';
+} from './twilio-status.js';
+import { TwilioSender } from './twilio.sender.js';
 
 const credentials = {
   accountSid: `AC${randomBytes(16).toString('hex')}`,

@@ -2,36 +2,8 @@ import { Agent as HttpAgent } from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type * as TwilioResponse from 'twilio/lib/http/response.js';
-import type { MessageStatus } from 'twilio/lib/rest/api/v2010/account/message.js';
 import { retryAfterMs } from './android-sms-gateway.sender.js';
-import {
-  type DeliveryReport,
-  type OutgoingSms,
-  type ReportedStatus,
-  type SendAccepted,
-  SendFailure,
-  type SmsSender,
-} from './sms-sender.js';
-
-/**
- * Every status of Twilio's Message resource, as the SDK types it
- * (https://www.twilio.com/docs/messaging/api/message-resource#message-status-values).
- */
-export const TWILIO_MESSAGE_STATUSES = [
-  'queued',
-  'accepted',
-  'scheduled',
-  'sending',
-  'sent',
-  'delivered',
-  'undelivered',
-  'failed',
-  'canceled',
-  'read',
-  'partially_delivered',
-  'receiving',
-  'received',
-] as const satisfies readonly MessageStatus[];
+import { type OutgoingSms, type SendAccepted, SendFailure, type SmsSender } from './sms-sender.js';
 
 export interface TwilioSenderOptions {
   accountSid: string;
@@ -52,6 +24,11 @@ const TWILIO_TOO_MANY_REQUESTS = 20429;
 /**
  * Twilio Programmable Messaging, through the official SDK: one Message
  * resource per SMS, whose SID names it in the status callbacks.
+ *
+ * The SDK costs ~6 MB of heap and ~25 MB of RSS once loaded, so nothing but
+ * SenderPool imports this file, and only when a Twilio connection sends
+ * (`import()`); the status callbacks are read by twilio-status.ts, which does
+ * not load the SDK.
  */
 export class TwilioSender implements SmsSender {
   readonly provider = 'twilio' as const;
@@ -122,54 +99,6 @@ export class TwilioSender implements SmsSender {
       typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
     return SendFailure.transient('network', `cannot reach Twilio: ${detail}`);
   }
-}
-
-/** What a Twilio status means for us; null means "no change" (not yet, or not a send of ours). */
-export function mapTwilioStatus(status: string): ReportedStatus | null {
-  if (!isTwilioStatus(status)) return null;
-  switch (status) {
-    case 'queued':
-    case 'accepted':
-    case 'scheduled':
-    case 'sending':
-    case 'partially_delivered':
-    case 'receiving':
-    case 'received':
-      return null;
-    case 'sent':
-      return 'sent';
-    case 'delivered':
-    case 'read':
-      return 'delivered';
-    case 'undelivered':
-    case 'failed':
-    case 'canceled':
-      return 'failed';
-  }
-}
-
-/**
- * The report in a status callback (https://www.twilio.com/docs/messaging/guides/track-outbound-message-status):
- * MessageSid, MessageStatus and, when it failed, ErrorCode. Null for a status
- * that changes nothing or a form without a SID. Check its signature first.
- */
-export function readTwilioStatusCallback(params: URLSearchParams): DeliveryReport | null {
-  const providerMessageId = params.get('MessageSid');
-  // SmsStatus is the same value under its older name.
-  const twilioStatus = params.get('MessageStatus') ?? params.get('SmsStatus');
-  if (!providerMessageId || twilioStatus === null) return null;
-  const status = mapTwilioStatus(twilioStatus);
-  if (status === null) return null;
-  if (status !== 'failed') return { providerMessageId, status };
-  const errorCode = params.get('ErrorCode') || undefined;
-  return {
-    providerMessageId,
-    status,
-    errorCode,
-    reason: errorCode
-      ? `Twilio error ${errorCode} (https://www.twilio.com/docs/api/errors/${errorCode})`
-      : `Twilio reports the message ${twilioStatus}`,
-  };
 }
 
 /**
@@ -282,8 +211,4 @@ function headerValue(headers: unknown, name: string): string | undefined {
 
 function closedFailure(): SendFailure {
   return SendFailure.transient('closed', 'the connection was closed before Twilio answered');
-}
-
-function isTwilioStatus(value: string): value is MessageStatus {
-  return (TWILIO_MESSAGE_STATUSES as readonly string[]).includes(value);
 }
