@@ -10,13 +10,14 @@ const twilioLoaded = (): boolean =>
     /[\\/]node_modules[\\/]twilio[\\/]lib[\\/]index\.js$/.test(path),
   );
 
+const statusCallbackUrl = 'https://sms.example.com/api/gateways/g-twilio/webhook?source=twilio';
 const twilioConnection: OutboundConnection = {
   gateway: { id: 'g-twilio' } as Gateway,
   settings: {
     provider: 'twilio',
     accountSid: `AC${'0'.repeat(32)}`,
     ratePerSecond: 1,
-    statusCallbackUrl: 'https://sms.example.com/api/gateways/g-twilio/webhook?source=twilio',
+    statusCallbackUrl,
   },
   credentials: {},
   secret: 'auth-token',
@@ -39,7 +40,7 @@ describe('SenderPool', () => {
 
     expect(sender?.provider).toBe('twilio');
     expect(twilioLoaded()).toBe(true);
-    expect(pool.statusCallbackUrl('g-twilio')).toBe(twilioConnection.settings.statusCallbackUrl);
+    expect(pool.statusCallbackUrl('g-twilio')).toBe(statusCallbackUrl);
     await pool.onApplicationShutdown();
   });
 });
