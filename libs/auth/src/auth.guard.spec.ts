@@ -84,7 +84,7 @@ describe('AuthGuard', () => {
       providers: [
         { provide: AdminKey, useValue: new AdminKey(ADMIN) },
         { provide: ApiKeysService, useValue: keys },
-        { provide: RateLimitStorage, useValue: new RateLimitStorage({ redisKeyPrefix: '' }) },
+        { provide: RateLimitStorage, useValue: new RateLimitStorage() },
         AuthFailureLimiter,
         KeyRateLimit,
         { provide: APP_GUARD, useClass: AuthGuard },

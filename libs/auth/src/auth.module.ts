@@ -25,7 +25,7 @@ import { RouteRules } from './route-rules.js';
     {
       provide: RateLimitStorage,
       inject: [authConfig.KEY],
-      useFactory: (config: ConfigType<typeof authConfig>) => new RateLimitStorage(config),
+      useFactory: (config: ConfigType<typeof authConfig>) => RateLimitStorage.create(config),
     },
     AuthFailureLimiter,
     KeyRateLimit,

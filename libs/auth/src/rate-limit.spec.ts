@@ -9,7 +9,7 @@ describe('AuthFailureLimiter', () => {
   const limiterWith = (storage: RateLimitStorage) => new AuthFailureLimiter(storage, config);
 
   it('blocks an address after the configured number of failures, for the window', async () => {
-    const limiter = limiterWith(new RateLimitStorage({ redisKeyPrefix: '' }));
+    const limiter = limiterWith(new RateLimitStorage());
     expect(await limiter.blockedFor('10.0.0.1')).toBe(0);
     for (let failure = 1; failure <= 3; failure += 1) {
       expect(await limiter.recordFailure('10.0.0.1')).toBe(0);
@@ -23,7 +23,7 @@ describe('AuthFailureLimiter', () => {
 
   it('logs a block once, not once per refused try', async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const limiter = limiterWith(new RateLimitStorage({ redisKeyPrefix: '' }));
+    const limiter = limiterWith(new RateLimitStorage());
     for (let failure = 0; failure < 10; failure += 1) await limiter.recordFailure('10.0.0.9');
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0][0]).toMatch(/^10\.0\.0\.9 failed to authenticate too often/);
@@ -31,7 +31,7 @@ describe('AuthFailureLimiter', () => {
   });
 
   it('looking does not count as failing', async () => {
-    const limiter = limiterWith(new RateLimitStorage({ redisKeyPrefix: '' }));
+    const limiter = limiterWith(new RateLimitStorage());
     for (let look = 0; look < 100; look += 1) await limiter.blockedFor('10.0.0.1');
     expect(await limiter.recordFailure('10.0.0.1')).toBe(0);
   });
@@ -41,7 +41,7 @@ describe('RateLimitStorage', () => {
   it('lets requests through, with a warning, when Redis is unreachable', async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     // Port 1 on loopback: nothing listens there.
-    const storage = new RateLimitStorage({
+    const storage = await RateLimitStorage.create({
       redisUrl: 'redis://127.0.0.1:1',
       redisKeyPrefix: 'test:',
     });

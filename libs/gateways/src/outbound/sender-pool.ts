@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { DeliveryReports, outboundConfig } from '@app/outbound';
 import { GatewaysService, type OutboundConnection } from '../gateways.service.js';
 import { AndroidSmsGatewaySender } from '../senders/android-sms-gateway.sender.js';
-import { SmppSender } from '../senders/smpp.sender.js';
+import type { SmppSender } from '../senders/smpp.sender.js';
 import type { SmsSender } from '../senders/sms-sender.js';
 
 /**
@@ -48,7 +48,7 @@ export class SenderPool implements OnApplicationShutdown {
   /** Makes the connection's sender and, for SMPP, binds it now (receipts come on the bound session). */
   async open(gatewayId: string): Promise<void> {
     const sender = await this.get(gatewayId);
-    if (sender instanceof SmppSender) sender.open();
+    if (sender?.provider === 'smpp') (sender as SmppSender).open();
   }
 
   /** Where the provider posts status changes for this connection ('' when it has no such setting). */
@@ -90,7 +90,9 @@ export class SenderPool implements OnApplicationShutdown {
     secret,
   }: OutboundConnection): Promise<SmsSender> {
     switch (settings.provider) {
-      case 'smpp':
+      case 'smpp': {
+        // Loaded on first use, like the Twilio SDK below: an app without SMPP connections never needs it.
+        const { SmppSender } = await import('../senders/smpp.sender.js');
         return new SmppSender({
           host: settings.host,
           port: settings.port,
@@ -111,6 +113,7 @@ export class SenderPool implements OnApplicationShutdown {
             warn: (message) => this.logger.warn(`Gateway ${gateway.id}: ${message}`),
           },
         });
+      }
       case 'android-sms-gateway':
         return new AndroidSmsGatewaySender({
           url: settings.url,
@@ -119,7 +122,7 @@ export class SenderPool implements OnApplicationShutdown {
           timeoutMs: this.sendTimeoutMs,
         });
       case 'twilio': {
-        // Loaded on first use: the SDK is ~25 MB of RSS that an app with no Twilio connection never needs.
+        // Loaded on first use: the SDK is ~27 MB of RSS that an app with no Twilio connection never needs.
         const { TwilioSender } = await import('../senders/twilio.sender.js');
         return new TwilioSender({
           accountSid: settings.accountSid,

@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { authConfig } from '@app/auth';
 
 /**
@@ -9,14 +9,20 @@ import { authConfig } from '@app/auth';
  * with the reason when Redis is away instead of waiting for a timeout.
  */
 @Injectable()
-export class RedisHealth implements OnApplicationShutdown {
-  private readonly client?: Redis;
+export class RedisHealth implements OnModuleInit, OnApplicationShutdown {
+  private readonly url?: string;
+  private client?: Redis;
   private lastError?: string;
 
   constructor(@Inject(authConfig.KEY) config: ConfigType<typeof authConfig>) {
-    const url = config.redisUrl;
-    if (!url) return;
-    this.client = new Redis(url, {
+    this.url = config.redisUrl;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.url) return;
+    // Loaded only with REDIS_URL, as for the rate limits' counters.
+    const { Redis } = await import('ioredis');
+    this.client = new Redis(this.url, {
       connectTimeout: 1_000,
       enableOfflineQueue: false,
       enableReadyCheck: false,
@@ -28,12 +34,13 @@ export class RedisHealth implements OnApplicationShutdown {
   }
 
   get isConfigured(): boolean {
-    return this.client !== undefined;
+    return Boolean(this.url);
   }
 
   async ping(signal: AbortSignal): Promise<void> {
+    if (!this.url) return;
     const client = this.client;
-    if (!client) return;
+    if (!client) throw new Error('not started');
     if (client.status === 'connecting' || client.status === 'connect') {
       // Only just started: give the first connection the time of the check.
       await new Promise<void>((resolve, reject) => {
