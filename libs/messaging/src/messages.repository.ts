@@ -360,6 +360,9 @@ export function toMessageRow([
   };
 }
 
+/** The recording statements, for the benchmark that measures what each index costs them. */
+export const WRITE_STATEMENTS = { RECORD_EVENT, RECORD_EVENTS };
+
 /** The read statements, for the EXPLAIN test that proves they stay index scans. */
 export const READ_STATEMENTS = {
   FIND_CONVERSATION,
