@@ -96,7 +96,7 @@ async function authAndRateLimit(app: App): Promise<Row[]> {
   const { auth, common } = app;
   // The `auth` configuration namespace's values, as the app injects them.
   const config = { throttleTtlMs: TTL_MS, throttleLimit: 1e9, authFailureLimit: 10 };
-  const storage = new auth.RateLimitStorage({ redisKeyPrefix: '' });
+  const storage = new auth.RateLimitStorage();
   const phones = new common.PhoneNumbers('US');
   // Like the bench's: 40 characters.
   const adminSecret = randomBytes(30).toString('base64url');
@@ -571,7 +571,7 @@ async function serialization(app: App): Promise<Row[]> {
   }));
   const answer = {
     messages,
-    nextCursor: app.common.encodeCursor(`conversation:${PHONE}`, {
+    nextCursor: new app.common.CursorCodec(randomBytes(32)).encode(`conversation:${PHONE}`, {
       time: 1764072000,
       key: randomUUID(),
     }),

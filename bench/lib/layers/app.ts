@@ -67,10 +67,8 @@ export interface AuthModules {
     adapterHost: HttpAdapterHost,
     config: RateLimitSettings,
   ) => { consume(principal: Principal, response: unknown): MaybePromise<void> };
-  RateLimitStorage: new (settings: {
-    redisUrl?: string;
-    redisKeyPrefix: string;
-  }) => RateLimitStorage;
+  /** In-memory counters (`RateLimitStorage.create` makes the Redis kind). */
+  RateLimitStorage: new () => RateLimitStorage;
   ActsFor(source: { param: string } | { body: string }): MethodDecorator;
   ADMIN_PRINCIPAL: Principal;
   attachPrincipal(request: object, principal: Principal): void;
@@ -93,7 +91,10 @@ export interface CommonModules {
     ): { accept(plain: unknown): T | undefined } | undefined;
   };
   createValidationPipe(): PipeTransform;
-  encodeCursor(scope: string, position: { time: number; key: string }): string;
+  /** Signs cursors with the secret (SECRETS_KEY's derived cursor key in the app). */
+  CursorCodec: new (secret: Buffer) => {
+    encode(scope: string, position: { time: number; key: string }): string;
+  };
 }
 
 export interface ObservabilityModules {
