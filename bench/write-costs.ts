@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { loadDataset, phoneOf, randomPair, slotOffsets } from './lib/dataset.js';
+import { median } from './lib/layers/harness.js';
 import { postmasterOf, startSampler } from './lib/processes.js';
 
 interface Statement {
@@ -144,12 +145,6 @@ async function measure(
   const postgres = stats.cpuSeconds.postgres ?? Number.NaN;
   return { perSecond: recorded / seconds, postgresMsPerMessage: (1000 * postgres) / recorded };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 async function main(): Promise<void> {
   const { WRITE_STATEMENTS } = (await import(
