@@ -2,7 +2,13 @@ import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { ConversationQueryDto, ImportEventDto, SmsEventDto } from '@app/messaging';
+import {
+  ConversationQueryDto,
+  ImportEventDto,
+  ImportRequestDto,
+  MAX_IMPORT_EVENTS,
+  SmsEventDto,
+} from '@app/messaging';
 import { buildSmsEvent } from '../../../../test/factories/sms-event.factory.js';
 import { CompiledValidator } from './compiled-validator.js';
 
@@ -76,6 +82,10 @@ describe('CompiledValidator', () => {
       [SmsEventDto, { senderPhone: '+12025550143' }],
       [ImportEventDto, { ...buildSmsEvent(), type: 'deleted' }],
       [ImportEventDto, buildSmsEvent()],
+      [ImportRequestDto, { events: [] }],
+      [ImportRequestDto, { events: 'all of them' }],
+      [ImportRequestDto, { events: { 0: buildSmsEvent() } }],
+      [ImportRequestDto, { events: Array.from({ length: MAX_IMPORT_EVENTS + 1 }, () => ({})) }],
     ];
     for (const [metatype, plain] of cases) {
       expect(byTheLibraries(metatype, plain), JSON.stringify(plain)).toBeUndefined();
@@ -93,6 +103,41 @@ describe('CompiledValidator', () => {
       expect(CompiledValidator.for(metatype)!.accept(plain)).toEqual(
         byTheLibraries(metatype, plain),
       );
+    }
+  });
+
+  it('copies JSON data under a property as class-transformer does, prototype keys left out', () => {
+    const events = [
+      { ...buildSmsEvent(), type: 'sent' },
+      'not an event',
+      null,
+      { nested: { list: [1, 'two', { three: true }] } },
+    ];
+    const body = JSON.parse(
+      JSON.stringify({ events, extra: 1 }).replace(
+        '{"nested"',
+        '{"__proto__":{"polluted":true},"nested"',
+      ),
+    ) as { events: unknown[] };
+    expect(Object.hasOwn(body.events[3] as object, '__proto__')).toBe(true);
+    const compiled = CompiledValidator.for(ImportRequestDto)!.accept(body);
+    expect(compiled).toBeInstanceOf(ImportRequestDto);
+    expect(compiled).toEqual(byTheLibraries(ImportRequestDto, body));
+    expect(compiled).toEqual({ events });
+    expect(Object.hasOwn(compiled!.events[3], '__proto__')).toBe(false);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    // A copy: what the handler does to it leaves the request's body alone.
+    expect(compiled!.events[0]).not.toBe(body.events[0]);
+  });
+
+  it('leaves to the libraries the data it does not copy', () => {
+    const validator = CompiledValidator.for(ImportRequestDto)!;
+    let deep: unknown = 'bottom';
+    for (let level = 0; level < 20; level += 1) deep = [deep];
+    const sparse: unknown[] = [buildSmsEvent()];
+    sparse[2] = buildSmsEvent();
+    for (const events of [sparse, [new Date()], [Buffer.from('x')], deep]) {
+      expect(validator.accept({ events })).toBeUndefined();
     }
   });
 
