@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { loadDataset, phoneOf, randomPair, slotOffsets } from './lib/dataset.js';
+import { percentile } from './lib/deliver.js';
 import { median } from './lib/layers/harness.js';
 import { postmasterOf, startSampler } from './lib/processes.js';
 
@@ -126,10 +127,6 @@ interface Measured {
   p99Ms: number;
 }
 
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
-}
-
 /** One call's values for `size` messages, as the workload's statement takes them. */
 type Values = (size: number, sequence: number) => unknown[];
 
@@ -195,8 +192,8 @@ async function measure(
   return {
     perSecond: recorded / seconds,
     postgresMsPerMessage: (1000 * postgres) / recorded,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
   };
 }
 
