@@ -10,8 +10,18 @@ const CURRENT_POSITION = {
   text: `SELECT (extract(epoch FROM now()) * 1000000)::int8::text AS "position"`,
 };
 
-/** Announces changes to every instance listening on `channel` (this one included). */
-const NOTIFY = { name: 'live_notify', text: 'SELECT pg_notify($1, $2)' };
+/**
+ * Announces changes to every instance listening on `channel` (this one
+ * included): all of a round's payloads in one statement, delivered in order
+ * when it commits. One round trip per round, however many payloads, so the
+ * announcements keep up with a bulk import instead of queueing behind it.
+ */
+const NOTIFY = {
+  name: 'live_notify_all',
+  text: `SELECT pg_notify($1, payload)
+    FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, position)
+    ORDER BY position`,
+};
 
 /**
  * The live stream's statements: the database clock and NOTIFY. Messages are
@@ -52,7 +62,7 @@ export class LiveRepository {
     return BigInt(result.rows[0].position);
   }
 
-  async notify(channel: string, payload: string): Promise<void> {
-    await this.sql.query({ ...NOTIFY, values: [channel, payload] });
+  async notify(channel: string, payloads: readonly string[]): Promise<void> {
+    await this.sql.query({ ...NOTIFY, values: [channel, payloads] });
   }
 }
