@@ -34,3 +34,15 @@ export class PoolSql implements Sql {
     return this.pool.query<R>({ ...statement, name: undefined } as QueryConfig, values);
   }
 }
+
+/**
+ * A timestamptz as unix seconds (float8), for the statements' answers.
+ * `date_part` computes it in float8 directly; `extract(epoch FROM …)` has
+ * returned numeric since PostgreSQL 14, and its arbitrary-precision value
+ * cast to float8 cost get-conversation's statement about 15% of its time at
+ * 40 rows. Both give the same double. Positions that must be exact integers
+ * of microseconds keep `extract`.
+ */
+export function epochSeconds(timestamp: string): string {
+  return `date_part('epoch', ${timestamp})`;
+}

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRIMARY_SQL, READ_SQL, type Sql } from '@app/database';
+import { epochSeconds, PRIMARY_SQL, READ_SQL, type Sql } from '@app/database';
 import type {
   ChangedMessageRow,
   ConversationEntry,
@@ -21,9 +21,9 @@ const NEWEST: MessagePosition = { time: Infinity, uuid: '00000000-0000-0000-0000
 export const MESSAGE_COLUMNS = `
   m.uuid::text AS "uuid", m.sender_phone AS "senderPhone", m.receiver_phone AS "receiverPhone",
   m.text, m.encoding, m.segments,
-  extract(epoch FROM m.sent_at)::float8 AS "sentAt",
-  extract(epoch FROM m.received_at)::float8 AS "receivedAt",
-  extract(epoch FROM m.occurred_at)::float8 AS "occurredAt",
+  ${epochSeconds('m.sent_at')} AS "sentAt",
+  ${epochSeconds('m.received_at')} AS "receivedAt",
+  ${epochSeconds('m.occurred_at')} AS "occurredAt",
   m.delivery_status AS "deliveryStatus"`;
 
 /**
@@ -44,7 +44,7 @@ const RECORD_COLUMNS = `${MESSAGE_COLUMNS},
 /** get-conversation's answer, seen from $1: the other party, text, time, sent by $1, and the cursor key. */
 const CONVERSATION_COLUMNS = `
   CASE WHEN m.sender_phone = $1 THEN m.receiver_phone ELSE m.sender_phone END,
-  m.text, extract(epoch FROM m.occurred_at)::float8, m.sender_phone = $1, m.uuid::text`;
+  m.text, ${epochSeconds('m.occurred_at')}, m.sender_phone = $1, m.uuid::text`;
 
 /**
  * The one rule of a known uuid, shared by both recording statements: it gets
@@ -188,8 +188,8 @@ const FIND_EVENTS = {
   name: 'messages_find_events',
   text: `
     SELECT uuid::text AS uuid, sender_phone AS "senderPhone", receiver_phone AS "receiverPhone", text,
-           extract(epoch FROM sent_at)::float8 AS "sentAt",
-           extract(epoch FROM received_at)::float8 AS "receivedAt"
+           ${epochSeconds('sent_at')} AS "sentAt",
+           ${epochSeconds('received_at')} AS "receivedAt"
     FROM messages WHERE uuid = ANY($1::uuid[])`,
 };
 
@@ -239,7 +239,7 @@ const FIND_THREAD = {
  * one a thread's newest page shows.
  */
 const LATEST_KEYWORD = `
-  SELECT upper(btrim(k.text)) AS keyword, extract(epoch FROM k.occurred_at)::float8 AS since
+  SELECT upper(btrim(k.text)) AS keyword, ${epochSeconds('k.occurred_at')} AS since
   FROM messages AS k
   WHERE k.receiver_phone = $1 AND k.sender_phone = $2 AND ${OPT_OUT_KEYWORD_PREDICATE.replace('"text"', 'k."text"')}
   ORDER BY k.occurred_at DESC
@@ -265,7 +265,7 @@ const FIND_CONVERSATIONS = {
   name: 'conversations_find_by_owner',
   text: `
     SELECT c.counterpart_phone AS counterpart, c.message_count AS "messageCount",
-           extract(epoch FROM c.last_occurred_at)::float8 AS "lastOccurredAt",
+           ${epochSeconds('c.last_occurred_at')} AS "lastOccurredAt",
            ${MESSAGE_COLUMNS}
     FROM conversations AS c
     JOIN messages AS m ON m.uuid = c.last_message_uuid

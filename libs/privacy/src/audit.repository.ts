@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRIMARY_SQL, type Sql } from '@app/database';
+import { epochSeconds, PRIMARY_SQL, type Sql } from '@app/database';
 import type { AuditAction, AuditActor } from './erasure-audit.entity.js';
 
 /** An audit record as the listing reads it; times in unix seconds. */
@@ -35,8 +35,8 @@ const LIST = {
   text: `
     SELECT id::text AS id, action, actor, key_id::text AS "keyId", phone_hash AS "phoneHash",
            messages_changed AS "messagesChanged", summaries_changed AS "summariesChanged",
-           extract(epoch FROM started_at)::float8 AS "startedAt",
-           extract(epoch FROM finished_at)::float8 AS "finishedAt"
+           ${epochSeconds('started_at')} AS "startedAt",
+           ${epochSeconds('finished_at')} AS "finishedAt"
     FROM erasure_audit
     WHERE (started_at, id) < (to_timestamp($1), $2::uuid)
     ORDER BY started_at DESC, id DESC

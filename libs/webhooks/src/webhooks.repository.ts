@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRIMARY_SQL, type Sql } from '@app/database';
+import { epochSeconds, PRIMARY_SQL, type Sql } from '@app/database';
 import type { WebhookEventType } from './webhook-event-types.js';
 
 /** A webhook as stored, secret still sealed. */
@@ -176,8 +176,8 @@ const CLAIM = {
     RETURNING e.id::text AS "row", e.event_id::text AS "eventId", e.webhook_id::text AS "webhookId",
               w.url, w.secret_key_id AS "secretKeyId", w.secret_sealed AS "secretSealed",
               e.type, e.message_uuid::text AS "messageUuid", e.viewer,
-              extract(epoch FROM e.sent_at)::float8 AS "sentAt",
-              extract(epoch FROM e.received_at)::float8 AS "receivedAt",
+              ${epochSeconds('e.sent_at')} AS "sentAt",
+              ${epochSeconds('e.received_at')} AS "receivedAt",
               e.delivery_status AS "deliveryStatus", e.occurred_at AS "occurredAt", e.attempts`,
 };
 
