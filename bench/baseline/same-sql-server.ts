@@ -79,6 +79,9 @@ interface MessagesRepository {
   findConversation(party: string, limit: number): Promise<unknown>;
 }
 
+/** The app's `Sql` (libs/database/src/sql.ts), opaque here. */
+type AppSql = object;
+
 /** The repository no longer returns what the floor maps: answered as a 500 that says so. */
 class ShapeError extends Error {}
 
@@ -92,12 +95,17 @@ if (!modulePath) {
   throw new Error('MESSAGES_REPOSITORY: the path of the compiled messages.repository.js');
 }
 const { MessagesRepository } = (await import(pathToFileURL(modulePath).href)) as {
-  // The primary's statements and the listings' (replicas in the app): here both are the one pool,
-  // which answers `query` as the app's `Sql` does, with named prepared statements.
-  MessagesRepository: new (primary: pg.Pool, reads: pg.Pool) => MessagesRepository;
+  MessagesRepository: new (primary: AppSql, reads: AppSql) => MessagesRepository;
 };
+// The app's own Sql over the floor's pool (named prepared statements, as the app runs them), from
+// the same build as the repository: the primary's statements and the listings' (replicas in the
+// app) both go to the one pool.
+const { PoolSql } = (await import(
+  new URL('../../database/src/sql.js', pathToFileURL(modulePath)).href
+)) as { PoolSql: new (pool: pg.Pool, preparedStatements: boolean) => AppSql };
 const pool = floorPool('sms-same-sql');
-const repository = new MessagesRepository(pool, pool);
+const sql = new PoolSql(pool, true);
+const repository = new MessagesRepository(sql, sql);
 
 serveFloor(
   'same-sql floor',

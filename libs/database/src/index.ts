@@ -1,6 +1,7 @@
 export * from './database-server.js';
 export * from './database.module.js';
 export * from './database.options.js';
+export * from './mapped-rows.js';
 export * from './migrate.js';
 export * from './pg-pool.js';
 export * from './database.config.js';

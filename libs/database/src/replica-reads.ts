@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg, { type QueryResult, type QueryResultRow } from 'pg';
 import { isDatabaseUnavailable, isRecoveryConflict } from '@app/common';
+import type { RowMapper } from './mapped-rows.js';
 import { PoolSql, type Sql, type Statement } from './sql.js';
 
 /** How often a replica that failed is tried again, and the probe's own limit. */
@@ -150,6 +151,20 @@ export class ReplicaReads implements Sql {
       if (!isDatabaseUnavailable(error) && !isRecoveryConflict(error)) throw error;
       replica.markDown(error);
       return this.primary.query<R>(statement, values);
+    });
+  }
+
+  mapRows<Row extends unknown[], T>(
+    statement: Statement,
+    values: unknown[],
+    mapRow: RowMapper<Row, T>,
+  ): Promise<T[]> {
+    const replica = this.pick();
+    if (!replica) return this.primary.mapRows(statement, values, mapRow);
+    return replica.sql.mapRows(statement, values, mapRow).catch((error: unknown) => {
+      if (!isDatabaseUnavailable(error) && !isRecoveryConflict(error)) throw error;
+      replica.markDown(error);
+      return this.primary.mapRows(statement, values, mapRow);
     });
   }
 

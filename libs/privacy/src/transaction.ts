@@ -1,5 +1,5 @@
 import type { ClientBase, QueryResult, QueryResultRow } from 'pg';
-import type { Sql, Statement } from '@app/database';
+import { mapRowsOn, type RowMapper, type Sql, type Statement } from '@app/database';
 
 /** `Sql` on one connection, for the statements of a transaction; names dropped when the pooler forbids them. */
 class ClientSql implements Sql {
@@ -17,6 +17,14 @@ class ClientSql implements Sql {
       this.preparedStatements ? statement : { ...statement, name: undefined },
       values,
     );
+  }
+
+  mapRows<Row extends unknown[], T>(
+    statement: Statement,
+    values: unknown[],
+    mapRow: RowMapper<Row, T>,
+  ): Promise<T[]> {
+    return mapRowsOn(this.client, this.preparedStatements, statement, values, mapRow);
   }
 }
 
