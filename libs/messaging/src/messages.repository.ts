@@ -458,9 +458,11 @@ export class MessagesRepository {
   }
 
   private async recordEvent(event: SmsEvent, attempt = 1): Promise<StoreResult> {
-    const written = await this.primary.query<{ inserted: boolean }>({
-      ...RECORD_EVENT,
-      values: [
+    // mapRows: every send-sms and receive-sms runs this, and pg's result object
+    // (its config copy and field list) cost more than the one boolean it carries.
+    const [inserted] = await this.primary.mapRows(
+      RECORD_EVENT,
+      [
         event.uuid,
         event.senderPhone,
         event.receiverPhone,
@@ -470,9 +472,9 @@ export class MessagesRepository {
         event.timestamp,
         event.kind,
       ],
-    });
-    const [row] = written.rows;
-    if (row) return { outcome: row.inserted ? 'created' : 'merged' };
+      ([wasInserted]: [boolean]) => wasInserted,
+    );
+    if (inserted !== undefined) return { outcome: inserted ? 'created' : 'merged' };
     const [stored] = await this.findEvents([event.uuid]);
     // Only retention deletes messages: one it deleted between the two statements is
     // gone, so recording the event again stores it anew.
