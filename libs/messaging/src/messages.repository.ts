@@ -459,7 +459,7 @@ export class MessagesRepository {
 
   private async recordEvent(event: SmsEvent, attempt = 1): Promise<StoreResult> {
     // mapRows: every send-sms and receive-sms runs this, and pg's result object
-    // (its config copy and field list) cost more than the one boolean it carries.
+    // (a config copy and a field list) would be built for one boolean.
     const [inserted] = await this.primary.mapRows(
       RECORD_EVENT,
       [
